@@ -132,6 +132,12 @@ export class Packet {
     this.sport = 0;
     this.dport = 0;
     this.tcpFlags = 0;
+    this.seq = 0;
+    this.ack = 0;
+    this.win = 0;
+    this.udpLen = 0;
+    this.icmpType = 0;
+    this.icmpCode = 0;
     this.tcpWscale = -1;
     this.payloadLen = 0;
     this.payloadCapLen = 0;

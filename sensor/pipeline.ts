@@ -34,7 +34,6 @@ export interface PipelineStats {
   evicted: number[];
   expired: number[];
   interim: number;
-  workerDecodeErrors: number;
   flowTableDrops: number;
   busyMs: number[];
 }
@@ -72,6 +71,7 @@ export class Pipeline {
     this.chunks = new ChunkPool(Math.max(6, 2 * n + 4), 4 << 20);
     this.dispatcher = new Dispatcher({
       shards: n,
+      vlanInKey: config.flow.vlan_in_key,
       udpTimeout: config.timeouts.udp,
       ipTunnelTimeout: config.timeouts.ip_tunnel,
       defrag: {
@@ -83,7 +83,7 @@ export class Pipeline {
     });
     this.shards = new ShardPool(n, shardConfigFrom(config, opts.uidSeed));
     this.stats = {
-      flows: 0, events: 0, interim: 0, workerDecodeErrors: 0, flowTableDrops: 0,
+      flows: 0, events: 0, interim: 0, flowTableDrops: 0,
       activeFlows: new Array<number>(n).fill(0), flowsCreated: new Array<number>(n).fill(0),
       evicted: new Array<number>(n).fill(0), expired: new Array<number>(n).fill(0), busyMs: new Array<number>(n).fill(0),
     };
@@ -151,7 +151,6 @@ export class Pipeline {
     st.evicted[shard] = r.evicted;
     st.expired[shard] = r.expired;
     st.interim = r.interim;
-    st.workerDecodeErrors += r.decodeErrors;
     st.flowTableDrops = r.dropped;
     st.busyMs[shard] += r.busyMs;
     for (const s of this.sinks) {

@@ -5,8 +5,9 @@
  * configured maximum, so memory follows the number of flows actually tracked.
  */
 
-/** 32-bit words per flow key: addrA(4) addrB(4) ports(1) proto/flags(1) vlans(1). */
-export const KEY_WORDS = 11;
+import { KEY_WORDS } from './flow-key.js';
+
+export { KEY_WORDS };
 
 export const FL_ORIG_IS_A = 0x01; // originator is key side A
 export const FL_PARTIAL = 0x02; // Zeek's is_partial

@@ -10,11 +10,15 @@
  */
 import { Packet, TCP_ACK, TCP_SYN } from '../../parsers/packet.js';
 import { FlowStore, FL_ORIG_IS_A, FL_TUNNEL_SELF, KEY_WORDS } from './flow-store.js';
+import { vlanWordOf } from './flow-key.js';
+import {
+  ENT_ACK, ENT_FLAGS, ENT_HASH, ENT_INFO, ENT_IP_LEN, ENT_KEY, ENT_PAYLOAD_CAPLEN, ENT_PAYLOAD_LEN, ENT_SEQ,
+  ENT_VLAN, ENT_WIN, ENT_WORDS, INFO_SRC_IS_A, INFO_UDPLEN_SHIFT, writeEntry,
+} from './packet-entry.js';
 import { TcpSession } from './tcp-session.js';
 import { addHistory, checkHistory } from './conn-history.js';
 import { buildConnRecord, ConnRecord } from './conn-record.js';
 import { UidGenerator } from './uid.js';
-import { icmpIsTwoWay } from '../../parsers/transport/icmp.js';
 import type { NetworkSet } from '../net/networks.js';
 import {
   TCP_CLOSED, TCP_INACTIVE, TCP_RESET, TCP_SYN_ACK_SENT, TCP_SYN_SENT,
@@ -90,7 +94,8 @@ export class FlowTable {
   readonly stats: FlowTableStats = { created: 0, expired: 0, evicted: 0, interim: 0, dropped: 0 };
   private readonly tcp: TcpSession;
   private readonly uids: UidGenerator;
-  private readonly key = new Uint32Array(KEY_WORDS);
+  /** Scratch entry for `process(pkt)` (tests, tools). */
+  private readonly scratch = new Uint32Array(ENT_WORDS);
 
   // hash table: flow id per slot, with the slot's hash for cheap backward-shift deletion
   private slots: Int32Array;
@@ -127,46 +132,71 @@ export class FlowTable {
   }
 
   /**
-   * Account one decoded packet (transport header decoded into `pkt`). `parentUid` names the
+   * Account one packet from its entry `e[o …]` (see packet-entry.ts). `parentUid` names the
    * tunnel the packet arrived in; `selfUid` is set for the outer UDP packet of a tunnel, whose
    * flow takes that uid (the dispatcher assigns it so inner flows can name their parent).
    */
-  process(pkt: Packet, ts: number, parentUid: string | null, selfUid: string | null, selfService: string | null): void {
+  processEntry(e: Uint32Array, o: number, ts: number, parentUid: string | null, selfUid: string | null,
+    selfService: string | null): void {
     if (ts >= this.nextDue) this.advance(ts);
-    const s = this.store;
-    const srcIsA = this.buildKey(pkt);
-    const h = hashKey(this.key);
-    let f = this.lookup(h);
-    const proto = pkt.ipProto;
-
-    if (f >= 0 && proto === 6 && this.isReuse(f, pkt, srcIsA)) {
+    const ko = o + ENT_KEY;
+    const h = e[o + ENT_HASH];
+    const info = e[o + ENT_INFO];
+    const srcIsA = (info & INFO_SRC_IS_A) !== 0;
+    const proto = e[ko + 9] & 0xff;
+    let f = this.lookup(e, ko, h);
+    if (f >= 0 && proto === 6 && this.isReuse(f, e[o + ENT_FLAGS] & 0xff, e[o + ENT_SEQ])) {
       this.finish(f, false);
       f = -1;
     }
     if (f < 0) {
-      f = this.create(pkt, ts, h, srcIsA, selfUid, selfService);
+      f = this.create(e, o, ts, h, srcIsA, selfUid, selfService);
       if (f < 0) {
         this.stats.dropped++;
         return;
       }
     }
     const side = srcIsA ? 0 : 1;
+    const s = this.store;
     if (proto === 6) {
-      this.tcp.packet(f, side, pkt.tcpFlags, pkt.seq, pkt.ack, pkt.win, pkt.payloadLen,
-        pkt.payloadCapLen >= pkt.payloadLen, pkt.ipTotalLen, ts);
-    } else if (proto === 17) {
-      this.udpPacket(f, side, pkt, ts);
-    } else if (proto === 1 || proto === 58) {
-      this.icmpPacket(f, side, pkt, ts);
+      const len = e[o + ENT_PAYLOAD_LEN];
+      this.tcp.packet(f, side, e[o + ENT_FLAGS] & 0xff, e[o + ENT_SEQ], e[o + ENT_ACK], e[o + ENT_WIN], len,
+        e[o + ENT_PAYLOAD_CAPLEN] >= len, e[o + ENT_IP_LEN], ts);
     } else {
-      // Zeek's unknown_transport connections: packets and IP bytes only.
-      const e = 2 * f + side;
+      const ep = 2 * f + side;
       s.lastTs[f] = ts;
-      s.pkts[e]++;
-      s.ipBytes[e] += pkt.ipTotalLen;
+      if (proto === 17) {
+        // Zeek counts the datagram before anything else, and its size from the UDP length field.
+        s.pkts[ep]++;
+        s.ipBytes[ep] += e[o + ENT_IP_LEN];
+        const isOrig = side === ((s.flags[f] & FL_ORIG_IS_A) !== 0 ? 0 : 1);
+        if (isOrig) checkHistory(s, f, 0x1, 'D');
+        else checkHistory(s, f, 0x2, 'd');
+        s.size[ep] = (s.size[ep] < 0 ? 0 : s.size[ep]) + ((info >>> INFO_UDPLEN_SHIFT) - 8);
+      } else if (proto === 1 || proto === 58) {
+        const len = e[o + ENT_PAYLOAD_LEN];
+        s.size[ep] = (s.size[ep] < 0 ? 0 : s.size[ep]) + len;
+        // Zeek counts an ICMP packet only when its payload was captured in full.
+        if (e[o + ENT_PAYLOAD_CAPLEN] >= len) {
+          s.pkts[ep]++;
+          s.ipBytes[ep] += e[o + ENT_IP_LEN];
+        }
+      } else {
+        // Zeek's unknown_transport connections: packets and IP bytes only.
+        s.pkts[ep]++;
+        s.ipBytes[ep] += e[o + ENT_IP_LEN];
+      }
     }
     if (parentUid !== null) this.addParent(f, parentUid);
     this.reschedule(f);
+  }
+
+  /** Account one decoded `Packet` (convenience for tests and tools; the pipeline uses entries). */
+  process(pkt: Packet, ts: number, parentUid: string | null = null, selfUid: string | null = null,
+    selfService: string | null = null): void {
+    const vw = vlanWordOf(pkt);
+    writeEntry(pkt, this.scratch, 0, 0, 0, vw, this.cfg.vlanInKey, 0);
+    this.processEntry(this.scratch, 0, ts, parentUid, selfUid, selfService);
   }
 
   /** Fire every timer due at or before `now` (capture time). */
@@ -187,7 +217,6 @@ export class FlowTable {
       if (s.interimAt[f] <= now) {
         this.stats.interim++;
         this.emit(buildConnRecord(s, f, this.internal, true, this.cfg.communityIdSeed));
-        s.flags[f] |= 0; // interim records keep the uid; the final record follows later
         const period = this.cfg.activeTimeout;
         let next = s.interimAt[f] + period;
         if (next <= now) next = now + period;
@@ -219,49 +248,19 @@ export class FlowTable {
 
   // ---- keys and the hash table
 
-  /** Canonical key of the packet into `this.key`; returns whether the sender is side A. */
-  private buildKey(pkt: Packet): boolean {
-    const k = this.key;
-    const proto = pkt.ipProto;
-    let oneWay = false;
-    if (proto === 1 || proto === 58) oneWay = !icmpIsTwoWay(proto, pkt.icmpType);
-    // Side A is the smaller (address, port); one-way ICMP keeps the sender as A (Zeek's
-    // is_one_way keys are not canonicalised, so the reverse direction is another flow).
-    let srcIsA = true;
-    if (!oneWay) {
-      if (pkt.src0 !== pkt.dst0) srcIsA = pkt.src0 < pkt.dst0;
-      else if (pkt.src1 !== pkt.dst1) srcIsA = pkt.src1 < pkt.dst1;
-      else if (pkt.src2 !== pkt.dst2) srcIsA = pkt.src2 < pkt.dst2;
-      else if (pkt.src3 !== pkt.dst3) srcIsA = pkt.src3 < pkt.dst3;
-      else srcIsA = pkt.sport <= pkt.dport;
-    }
-    if (srcIsA) {
-      k[0] = pkt.src0; k[1] = pkt.src1; k[2] = pkt.src2; k[3] = pkt.src3;
-      k[4] = pkt.dst0; k[5] = pkt.dst1; k[6] = pkt.dst2; k[7] = pkt.dst3;
-      k[8] = ((pkt.sport << 16) | pkt.dport) >>> 0;
-    } else {
-      k[0] = pkt.dst0; k[1] = pkt.dst1; k[2] = pkt.dst2; k[3] = pkt.dst3;
-      k[4] = pkt.src0; k[5] = pkt.src1; k[6] = pkt.src2; k[7] = pkt.src3;
-      k[8] = ((pkt.dport << 16) | pkt.sport) >>> 0;
-    }
-    k[9] = proto | (oneWay ? 0x100 : 0);
-    k[10] = this.cfg.vlanInKey ? vlanWord(pkt) : 0;
-    return srcIsA;
-  }
-
-  private lookup(h: number): number {
+  private lookup(k: Uint32Array, ko: number, h: number): number {
     const slots = this.slots;
     const keys = this.store.keys;
-    const k = this.key;
     let i = h & this.mask;
     for (;;) {
       const f = slots[i];
       if (f === EMPTY) return -1;
       if (this.slotHash[i] === h) {
         const o = f * KEY_WORDS;
-        if (keys[o] === k[0] && keys[o + 1] === k[1] && keys[o + 2] === k[2] && keys[o + 3] === k[3] &&
-          keys[o + 4] === k[4] && keys[o + 5] === k[5] && keys[o + 6] === k[6] && keys[o + 7] === k[7] &&
-          keys[o + 8] === k[8] && keys[o + 9] === k[9] && keys[o + 10] === k[10]) return f;
+        if (keys[o] === k[ko] && keys[o + 1] === k[ko + 1] && keys[o + 2] === k[ko + 2] && keys[o + 3] === k[ko + 3] &&
+          keys[o + 4] === k[ko + 4] && keys[o + 5] === k[ko + 5] && keys[o + 6] === k[ko + 6] &&
+          keys[o + 7] === k[ko + 7] && keys[o + 8] === k[ko + 8] && keys[o + 9] === k[ko + 9] &&
+          keys[o + 10] === k[ko + 10]) return f;
       }
       i = (i + 1) & this.mask;
     }
@@ -322,7 +321,7 @@ export class FlowTable {
 
   // ---- creation, reuse, termination
 
-  private create(pkt: Packet, ts: number, h: number, srcIsA: boolean, selfUid: string | null,
+  private create(e: Uint32Array, o: number, ts: number, h: number, srcIsA: boolean, selfUid: string | null,
     selfService: string | null): number {
     const s = this.store;
     let f = s.alloc();
@@ -332,28 +331,33 @@ export class FlowTable {
       if (f < 0) return -1;
     }
     this.stats.created++;
-    const k = this.key;
-    const o = f * KEY_WORDS;
-    for (let i = 0; i < KEY_WORDS; i++) s.keys[o + i] = k[i];
-    s.proto[f] = pkt.ipProto;
-    s.vlans[f] = vlanWord(pkt);
+    const ko = o + ENT_KEY;
+    const fo = f * KEY_WORDS;
+    for (let i = 0; i < KEY_WORDS; i++) s.keys[fo + i] = e[ko + i];
+    const proto = e[ko + 9] & 0xff;
+    s.proto[f] = proto;
+    s.vlans[f] = e[o + ENT_VLAN];
     s.startTs[f] = ts;
     s.lastTs[f] = ts;
     if (this.cfg.activeTimeout > 0) s.interimAt[f] = ts + this.cfg.activeTimeout;
+    const ports = e[ko + 8];
+    const sport = srcIsA ? ports >>> 16 : ports & 0xffff;
+    const dport = srcIsA ? ports & 0xffff : ports >>> 16;
     let flip = false;
     const lsp = this.cfg.likelyServerPorts;
-    if (pkt.ipProto === 6) {
-      const fl = pkt.tcpFlags;
+    if (proto === 6) {
+      const fl = e[o + ENT_FLAGS] & 0xff;
       if ((fl & TCP_SYN) === 0 || (fl & TCP_ACK) !== 0) {
-        if (lsp[pkt.sport] & 1) {
-          flip = (lsp[pkt.dport] & 1) !== 0 ? (fl & TCP_SYN) === 0 && pkt.sport < pkt.dport : true;
+        if (lsp[sport] & 1) {
+          flip = (lsp[dport] & 1) !== 0 ? (fl & TCP_SYN) === 0 && sport < dport : true;
         }
       }
-    } else if (pkt.ipProto === 17) {
-      flip = (lsp[pkt.sport] & 2) !== 0 && (lsp[pkt.dport] & 2) === 0;
+    } else if (proto === 17) {
+      flip = (lsp[sport] & 2) !== 0 && (lsp[dport] & 2) === 0;
     }
     // Zeek never flips towards a broadcast responder.
-    if (flip && pkt.dst2 === 0xffff && pkt.dst3 === 0xffffffff) flip = false;
+    const dOff = srcIsA ? ko + 4 : ko;
+    if (flip && e[dOff + 2] === 0xffff && e[dOff + 3] === 0xffffffff) flip = false;
     const origIsA = flip ? !srcIsA : srcIsA;
     s.flags[f] = origIsA ? FL_ORIG_IS_A : 0;
     if (selfUid !== null) {
@@ -364,18 +368,14 @@ export class FlowTable {
       s.uid[f] = this.uids.uid();
     }
     if (flip) addHistory(s, f, '^');
-    if (pkt.ipProto === 17) {
-      const respPort = flip ? pkt.sport : pkt.dport;
-      if (DNS_UDP_PORTS.has(respPort)) s.dnsTimer[f] = 1;
-    }
+    if (proto === 17 && DNS_UDP_PORTS.has(flip ? sport : dport)) s.dnsTimer[f] = 1;
     this.insertSlot(f, h);
     return f;
   }
 
   /** Zeek's TCPSessionAdapter::IsReuse: a new SYN on an existing tuple starts a new connection. */
-  private isReuse(f: number, pkt: Packet, srcIsA: boolean): boolean {
+  private isReuse(f: number, fl: number, seq: number): boolean {
     const s = this.store;
-    const fl = pkt.tcpFlags;
     if ((fl & TCP_SYN) === 0) return false;
     const oe = 2 * f + ((s.flags[f] & FL_ORIG_IS_A) !== 0 ? 0 : 1);
     const re = oe ^ 1;
@@ -386,38 +386,12 @@ export class FlowTable {
     }
     const closed = s.didClose[oe] !== 0 || s.didClose[re] !== 0;
     if (!closed) {
-      const base = pkt.seq;
+      const base = seq;
       if (base === s.startSeq[connOrig] >>> 0) return false;
       if ((fl & TCP_ACK) === 0 && s.state[connOrig] === TCP_SYN_ACK_SENT && s.state[re] === TCP_INACTIVE &&
         base === s.startSeq[re] >>> 0) return false;
     }
-    void srcIsA;
     return true;
-  }
-
-  private udpPacket(f: number, side: number, pkt: Packet, ts: number): void {
-    const s = this.store;
-    const e = 2 * f + side;
-    s.pkts[e]++;
-    s.ipBytes[e] += pkt.ipTotalLen;
-    s.lastTs[f] = ts;
-    const isOrig = side === ((s.flags[f] & FL_ORIG_IS_A) !== 0 ? 0 : 1);
-    if (isOrig) checkHistory(s, f, 0x1, 'D');
-    else checkHistory(s, f, 0x2, 'd');
-    const len = pkt.udpLen - 8;
-    s.size[e] = (s.size[e] < 0 ? 0 : s.size[e]) + len;
-  }
-
-  private icmpPacket(f: number, side: number, pkt: Packet, ts: number): void {
-    const s = this.store;
-    const e = 2 * f + side;
-    s.lastTs[f] = ts;
-    s.size[e] = (s.size[e] < 0 ? 0 : s.size[e]) + pkt.payloadLen;
-    // Zeek counts an ICMP packet only when its payload was captured in full.
-    if (pkt.payloadCapLen >= pkt.payloadLen) {
-      s.pkts[e]++;
-      s.ipBytes[e] += pkt.ipTotalLen;
-    }
   }
 
   private addParent(f: number, uid: string): void {
@@ -536,26 +510,3 @@ export class FlowTable {
   }
 }
 
-function vlanWord(pkt: Packet): number {
-  if (pkt.vlan < 0) return 0;
-  return (((pkt.vlan + 1) << 16) | (pkt.innerVlan < 0 ? 0 : pkt.innerVlan + 1)) >>> 0;
-}
-
-/** 32-bit hash of the 11 key words (murmur3-style mixing). */
-export function hashKey(k: Uint32Array): number {
-  let h = 0x9747b28c;
-  for (let i = 0; i < KEY_WORDS; i++) {
-    let x = Math.imul(k[i], 0xcc9e2d51);
-    x = (x << 15) | (x >>> 17);
-    x = Math.imul(x, 0x1b873593);
-    h ^= x;
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}

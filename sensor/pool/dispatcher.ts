@@ -11,6 +11,10 @@
 import { Packet, MAX_TUNNELS, TUNNEL_SERVICES, TunnelType } from '../../parsers/packet.js';
 import { Reason, REASON_NAMES, isBenign } from '../../parsers/reasons.js';
 import { decodeFrame, decodeFromEtherType, decodeTransport } from '../../parsers/decode.js';
+import { decodeIpv4 } from '../../parsers/net/ipv4.js';
+import { decodeIpv6 } from '../../parsers/net/ipv6.js';
+import { vlanWordOf } from '../../models/flow/flow-key.js';
+import { writeEntry } from '../../models/flow/packet-entry.js';
 import { Defragmenter, type DefragLimits } from '../../parsers/net/defrag.js';
 import { ETH_IPV4, ETH_IPV6 } from '../../parsers/link/ethernet.js';
 import { UidGenerator } from '../../models/flow/uid.js';
@@ -18,12 +22,13 @@ import { TunnelRegistry } from './tunnel-registry.js';
 import { META_CAPLEN, META_LINK, META_OFF, META_WIRELEN, META_WORDS } from '../capture/batch.js';
 import type { ReaderBatch } from '../capture/file-reader.js';
 import {
-  ENT_INFO, ENT_L3_CAPLEN, ENT_L3_OFF, ENT_L3_WIRELEN, ENT_TUNNEL, ENT_VLAN, ENT_WORDS,
-  INFO_FIRST_FRAGMENT, INFO_IN_SIDE, INFO_OUTER_ONLY, INFO_V4, INFO_V6, type ShardTask,
+  ENT_INFO, ENT_L3_OFF, ENT_PAYLOAD_OFF, ENT_TUNNEL, ENT_WORDS, INFO_IN_SIDE, INFO_OUTER_ONLY, type ShardTask,
 } from './shard-task.js';
 
 export interface DispatcherConfig {
   shards: number;
+  /** Flow keys include VLAN ids (must match the flow tables' setting). */
+  vlanInKey: boolean;
   /** Inactivity timeout of UDP flows (tunnel uids roll over with the outer flow). */
   udpTimeout: number;
   /** Zeek's Tunnel::expiration_interval for non-UDP tunnels (GRE, IP-in-IP). */
@@ -81,18 +86,17 @@ class ShardBuilder {
     this.services = null;
   }
 
-  push(ts: number, off: number, capLen: number, wireLen: number, info: number, vlan: number, tref: number): void {
+  /** Reserve the next entry; returns its word offset in `ent`. */
+  next(ts: number): number {
     if (this.count === this.cap) this.grow();
     const i = this.count++;
-    const o = i * ENT_WORDS;
     this.ts[i] = ts;
-    const e = this.ent;
-    e[o + ENT_L3_OFF] = off;
-    e[o + ENT_L3_CAPLEN] = capLen;
-    e[o + ENT_L3_WIRELEN] = wireLen;
-    e[o + ENT_INFO] = info;
-    e[o + ENT_VLAN] = vlan;
-    e[o + ENT_TUNNEL] = tref;
+    return i * ENT_WORDS;
+  }
+
+  /** Drop the entry just reserved (it went to another shard after all). */
+  unreserve(): void {
+    this.count--;
   }
 
   /** Copy a reassembled datagram into the side buffer; returns its offset there. */
@@ -138,6 +142,13 @@ export class Dispatcher {
   readonly stats = new DispatchStats();
   readonly defrag: Defragmenter;
   private readonly pkt = new Packet();
+  /** Second decoder for tunnels' outer headers. */
+  private readonly outer = new Packet();
+  // The frame being dispatched (pushOuter re-reads outer headers from it).
+  private frameBytes: Uint8Array = new Uint8Array(0);
+  private frameOff = 0;
+  private frameCap = 0;
+  private frameWire = 0;
   private readonly builders: ShardBuilder[];
   private readonly tunnels: TunnelRegistry;
   /** Capture clock: the latest packet timestamp seen (never goes backwards). */
@@ -172,41 +183,40 @@ export class Dispatcher {
       st.packets++;
       st.bytes += wirelen;
       pkt.reset(bytes, off, caplen, wirelen);
+      this.frameBytes = bytes;
+      this.frameOff = off;
+      this.frameCap = caplen;
+      this.frameWire = wirelen;
       let r = decodeFrame(pkt, meta[m + META_LINK] & 0xffff);
-      let inSide = false;
-      let firstFragment = false;
-      let sideDg: Uint8Array | null = null;
-      let sideLevel = MAX_TUNNELS + 1;
+      let dg: Uint8Array | null = null;
+      /** Tunnel levels below this index live in the chunk, the rest in the reassembled datagram. */
+      let dgLevel = MAX_TUNNELS + 1;
       if (r === Reason.FRAGMENT_HELD) {
         if (pkt.l3Truncated) {
           // Zeek: a fragment not captured in full cannot be reassembled; the first one is still
           // analysed as if it were the whole packet (useful on header-only traces).
-          if (pkt.fragOffset === 0) {
-            firstFragment = true;
-            pkt.isFragment = false;
-            const t = decodeTransport(pkt, false);
-            r = t < 0 ? -t : Reason.OK;
-          } else {
+          if (pkt.fragOffset !== 0) {
             st.reasons[Reason.FRAGMENT_BAD]++;
             continue;
           }
+          pkt.isFragment = false;
+          const t = decodeTransport(pkt, false);
+          r = t < 0 ? -t : Reason.OK;
         } else {
-          const dg = this.defrag.add(pkt, ts);
+          dg = this.defrag.add(pkt, ts);
           if (dg === null) {
             st.reasons[Reason.FRAGMENT_HELD]++;
             continue;
           }
           st.reassembled++;
           // Continue decoding the whole datagram; levels entered from here on live in it.
-          sideLevel = pkt.tunCount;
+          dgLevel = pkt.tunCount;
           pkt.buf = dg;
           pkt.frameOff = 0;
           pkt.frameEnd = dg.length;
           pkt.wirelen = dg.length;
           pkt.l3Off = 0;
           r = decodeFromEtherType(pkt, pkt.ipVersion === 4 ? ETH_IPV4 : ETH_IPV6);
-          inSide = true;
-          sideDg = dg;
         }
       }
       const tc = pkt.tunCount;
@@ -214,50 +224,20 @@ export class Dispatcher {
         st.reasons[r]++;
         if (tc === 0) continue;
       }
-      const vlan = pkt.vlan < 0 ? 0 : (((pkt.vlan + 1) << 16) | (pkt.innerVlan < 0 ? 0 : pkt.innerVlan + 1)) >>> 0;
+      const vlan = vlanWordOf(pkt);
       let parentUid: string | null = null;
       if (tc > 0) {
         st.tunnelPackets++;
         for (let k = 0; k < tc; k++) {
-          const type = pkt.tunType[k] as TunnelType;
           const isUdp = pkt.tunProto[k] === 17;
           const uid = this.tunnels.uidFor(tunnelKey(pkt, k), ts, isUdp ? this.cfg.udpTimeout : this.cfg.ipTunnelTimeout);
-          if (isUdp) {
-            // The outer UDP datagram is a flow of its own (Zeek logs it): account it there.
-            const a = pkt.tunAddr;
-            const o = k * 8;
-            const sh = shardOf(a[o], a[o + 1], a[o + 2], a[o + 3], pkt.tunSport[k], a[o + 4], a[o + 5], a[o + 6], a[o + 7], pkt.tunDport[k], 17, n);
-            const b = this.builders[sh];
-            const service = TUNNEL_SERVICES[type] || null;
-            const selfRef = b.tunnelRef(uid, service);
-            const parentRef = parentUid === null ? 0 : b.tunnelRef(parentUid, null);
-            const l3 = pkt.tunL3Off[k];
-            const info = (pkt.tunIpVersion[k] === 4 ? INFO_V4 : INFO_V6) | INFO_OUTER_ONLY;
-            if (k >= sideLevel && sideDg !== null) {
-              const so = b.addSide(sideDg);
-              b.push(ts, so + l3, sideDg.length - l3, sideDg.length - l3, info | INFO_IN_SIDE, vlan, (selfRef << 16) | parentRef);
-            } else {
-              b.push(ts, l3, off + caplen - l3, wirelen - (l3 - off), info, vlan, (selfRef << 16) | parentRef);
-            }
-            st.flowUpdates++;
-          }
+          // The outer UDP datagram of a UDP tunnel is a flow of its own (Zeek logs it).
+          if (isUdp) this.pushOuter(pkt, k, k >= dgLevel ? dg : null, ts, vlan, uid, parentUid);
           parentUid = uid;
         }
         if (r !== Reason.OK) continue;
       }
-      const sh = shardOf(pkt.src0, pkt.src1, pkt.src2, pkt.src3, pkt.sport, pkt.dst0, pkt.dst1, pkt.dst2, pkt.dst3, pkt.dport, pkt.ipProto, n);
-      const b = this.builders[sh];
-      const tref = parentUid === null ? 0 : b.tunnelRef(parentUid, null);
-      let info = pkt.ipVersion === 4 ? INFO_V4 : INFO_V6;
-      if (firstFragment) info |= INFO_FIRST_FRAGMENT;
-      if (inSide && sideDg !== null) {
-        const so = b.addSide(sideDg);
-        b.push(ts, so + pkt.l3Off, sideDg.length - pkt.l3Off, sideDg.length - pkt.l3Off, info | INFO_IN_SIDE, vlan, tref);
-      } else {
-        const l3 = pkt.l3Off;
-        b.push(ts, l3, off + caplen - l3, wirelen - (l3 - off), info, vlan, tref);
-      }
-      st.flowUpdates++;
+      this.pushPacket(pkt, dg, ts, vlan, parentUid, 0);
     }
     this.defrag.expire(this.clock);
     for (let i = 0; i < Reason.COUNT; i++) {
@@ -282,6 +262,74 @@ export class Dispatcher {
     return tasks;
   }
 
+  /**
+   * Append the decoded packet to its shard. The shard follows from the key hash, known only once
+   * the entry is written, so the entry is written into the first shard's builder and moved if needed.
+   */
+  private pushPacket(p: Packet, dg: Uint8Array | null, ts: number, vlan: number, parentUid: string | null,
+    extraInfo: number): void {
+    const n = this.cfg.shards;
+    const b0 = this.builders[0];
+    const o0 = b0.next(ts);
+    const h = writeEntry(p, b0.ent, o0, 0, extraInfo, vlan, this.cfg.vlanInKey, 0);
+    let b = b0;
+    let o = o0;
+    const sh = n === 1 ? 0 : h % n;
+    if (sh !== 0) {
+      b = this.builders[sh];
+      o = b.next(ts);
+      b.ent.set(b0.ent.subarray(o0, o0 + ENT_WORDS), o);
+      b0.unreserve();
+    }
+    const e = b.ent;
+    if (dg !== null) {
+      // The bytes live in a reassembly buffer: copy it into this task's side buffer and rebase.
+      const base = b.addSide(dg);
+      e[o + ENT_L3_OFF] += base;
+      e[o + ENT_PAYLOAD_OFF] += base;
+      e[o + ENT_INFO] |= INFO_IN_SIDE;
+    }
+    if (parentUid !== null) e[o + ENT_TUNNEL] = b.tunnelRef(parentUid, null);
+    this.stats.flowUpdates++;
+  }
+
+  /** Account the outer UDP header of tunnel level `k` on its own flow, which takes the tunnel's uid. */
+  private pushOuter(p: Packet, k: number, dg: Uint8Array | null, ts: number, vlan: number, uid: string,
+    parentUid: string | null): void {
+    const q = this.outer;
+    // Levels entered before a reassembly live in the capture chunk, later ones in the datagram.
+    if (dg !== null) q.reset(dg, 0, dg.length, dg.length);
+    else q.reset(this.frameBytes, this.frameOff, this.frameCap, this.frameWire);
+    const l3 = p.tunL3Off[k];
+    const r = p.tunIpVersion[k] === 4 ? decodeIpv4(q, l3) : decodeIpv6(q, l3);
+    if (r !== Reason.OK || decodeTransport(q, false) !== 0) return;
+    const n = this.cfg.shards;
+    const b0 = this.builders[0];
+    const o0 = b0.next(ts);
+    const h = writeEntry(q, b0.ent, o0, 0, INFO_OUTER_ONLY, vlan, this.cfg.vlanInKey, 0);
+    let b = b0;
+    let o = o0;
+    const sh = n === 1 ? 0 : h % n;
+    if (sh !== 0) {
+      b = this.builders[sh];
+      o = b.next(ts);
+      b.ent.set(b0.ent.subarray(o0, o0 + ENT_WORDS), o);
+      b0.unreserve();
+    }
+    const e = b.ent;
+    if (dg !== null) {
+      const base = b.addSide(dg);
+      e[o + ENT_L3_OFF] += base;
+      e[o + ENT_PAYLOAD_OFF] += base;
+      e[o + ENT_INFO] |= INFO_IN_SIDE;
+    }
+    const service = TUNNEL_SERVICES[p.tunType[k] as TunnelType] || null;
+    const selfRef = b.tunnelRef(uid, service);
+    const parentRef = parentUid === null ? 0 : b.tunnelRef(parentUid, null);
+    e[o + ENT_TUNNEL] = ((selfRef << 16) | parentRef) >>> 0;
+    this.stats.flowUpdates++;
+  }
+
   /** A task with no packets: only advances the clock (or flushes every flow). */
   emptyTask(flush: boolean): ShardTask {
     return {
@@ -300,28 +348,3 @@ function tunnelKey(pkt: Packet, k: number): string {
   return s < d ? `${pkt.tunProto[k]}|${s}|${d}` : `${pkt.tunProto[k]}|${d}|${s}`;
 }
 
-/**
- * Symmetric shard choice: A→B and B→A give the same value (XOR of per-endpoint hashes), so both
- * directions of a flow meet in one worker.
- */
-export function shardOf(s0: number, s1: number, s2: number, s3: number, sp: number,
-  d0: number, d1: number, d2: number, d3: number, dp: number, proto: number, n: number): number {
-  if (n === 1) return 0;
-  const a = endpointHash(s0, s1, s2, s3, sp);
-  const b = endpointHash(d0, d1, d2, d3, dp);
-  let h = (a ^ b) + proto;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return (h >>> 0) % n;
-}
-
-function endpointHash(w0: number, w1: number, w2: number, w3: number, port: number): number {
-  let h = Math.imul(w3 ^ 0x9e3779b9, 0xcc9e2d51);
-  h = Math.imul((h << 15) | (h >>> 17), 0x1b873593) ^ w2;
-  h = Math.imul((h << 13) | (h >>> 19), 5) + w1;
-  h = Math.imul(h ^ w0, 0x27d4eb2f) + port;
-  return h | 0;
-}

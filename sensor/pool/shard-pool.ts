@@ -29,7 +29,7 @@ export class ShardPool {
         concurrentTasksPerWorker: 1,
         idleTimeout: Infinity,
         // The chunk pool bounds what is in flight; Piscina's own queue never fills beyond that.
-        maxQueue: 'auto',
+        maxQueue: Infinity,
         workerData: cfg,
         resourceLimits: { maxOldGenerationSizeMb: 2048 },
       }));

@@ -1,31 +1,10 @@
 /**
- * What the dispatcher sends a shard worker: the packets of one capture chunk that belong to that
- * shard, as offsets into the shared chunk (no packet bytes are copied), already peeled down to
- * the IP header that the worker must key the flow on.
+ * What the dispatcher sends a shard worker: one packet entry (models/flow/packet-entry.ts) per
+ * packet of the shard, pointing into the shared capture chunk. Packet bytes are never copied
+ * (reassembled datagrams excepted), and no header is decoded twice.
  */
 
-/** Words per packet entry. */
-export const ENT_WORDS = 6;
-/** Offset of the IP header (in `data`, or in `side` when ENT_IN_SIDE is set). */
-export const ENT_L3_OFF = 0;
-/** Bytes captured from the IP header on. */
-export const ENT_L3_CAPLEN = 1;
-/** Bytes on the wire from the IP header on. */
-export const ENT_L3_WIRELEN = 2;
-export const ENT_INFO = 3;
-/** (vlan+1) << 16 | (inner_vlan+1), 0 when untagged. */
-export const ENT_VLAN = 4;
-/** Tunnel uid references: parent index+1 in the low 16 bits, own uid index+1 in the high 16. */
-export const ENT_TUNNEL = 5;
-
-export const INFO_V4 = 0x1;
-export const INFO_V6 = 0x2;
-/** The packet bytes are in the task's side buffer (a reassembled datagram). */
-export const INFO_IN_SIDE = 0x4;
-/** Account this packet on its outer UDP flow only: do not look inside (tunnel outer header). */
-export const INFO_OUTER_ONLY = 0x8;
-/** A first fragment whose datagram was not captured in full: analyse it as a whole packet. */
-export const INFO_FIRST_FRAGMENT = 0x10;
+export * from '../../models/flow/packet-entry.js';
 
 export interface ShardTask {
   /** The shared capture chunk the entries point into (null for clock-only or flush tasks). */
@@ -53,8 +32,6 @@ export interface ShardResult {
   /** Protocol events (issue 3) produced while processing this task. */
   events: object[];
   packets: number;
-  /** Packets the worker could not decode again (should stay 0: the dispatcher validated them). */
-  decodeErrors: number;
   active: number;
   created: number;
   expired: number;
