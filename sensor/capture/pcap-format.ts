@@ -32,6 +32,8 @@ export class PcapParser implements FormatParser {
   private linkWord = 1;
   private fcsBytes = 0;
   private lastSec = -1;
+  /** The header's snaplen when it is sane, else MAX_CAPLEN (used only to judge resync candidates). */
+  private snaplen = MAX_CAPLEN;
   linktype = -1;
 
   constructor(
@@ -70,6 +72,8 @@ export class PcapParser implements FormatParser {
       this.linktype = lt & 0xffff;
       this.fcsBytes = lt & LT_FCS_PRESENT ? (lt >>> 28) * 2 : 0;
       this.linkWord = (this.linktype | (this.ifaceIndex << 16)) >>> 0;
+      const snap = dv.getUint32(pos + 16, this.le);
+      this.snaplen = snap >= 64 && snap <= MAX_CAPLEN ? snap : MAX_CAPLEN;
       this.haveHeader = true;
       pos += 24;
     }
@@ -124,17 +128,21 @@ export class PcapParser implements FormatParser {
     return { pos, skip: 0, stop: false };
   }
 
-  /** Is there a plausible record header at `q`? */
+  /**
+   * Is there a plausible record header at `q`? Stricter than the normal path: after damage the
+   * bytes are suspect, so a candidate must look like a record of this very capture (length within
+   * the snaplen, wire length at least the captured length, time within a day of the last record).
+   */
   private plausible(dv: DataView, q: number): boolean {
     const le = this.le;
     const sec = dv.getUint32(q, le);
     const frac = dv.getUint32(q + 4, le);
     const caplen = dv.getUint32(q + 8, le);
     const wirelen = dv.getUint32(q + 12, le);
-    if (caplen > MAX_CAPLEN || wirelen > MAX_WIRELEN || caplen === 0) return false;
+    if (caplen > this.snaplen || wirelen > MAX_WIRELEN || caplen < 14) return false;
     if (frac >= this.fracDiv) return false;
-    if (caplen > wirelen + 64) return false;
-    if (this.lastSec >= 0 && Math.abs(sec - this.lastSec) > 86400 * 30) return false;
+    if (caplen > wirelen) return false;
+    if (this.lastSec >= 0 && Math.abs(sec - this.lastSec) > 86400) return false;
     return true;
   }
 
@@ -143,10 +151,14 @@ export class PcapParser implements FormatParser {
     const limit = Math.min(end - 16, pos + RESYNC_WINDOW);
     for (let q = pos + 1; q <= limit; q++) {
       if (!this.plausible(dv, q)) continue;
+      // Two consecutive plausible headers (or one that ends exactly at the end of the file).
       const next = q + 16 + dv.getUint32(q + 8, this.le);
       if (next === end && eof) return q;
       if (next + 16 <= end) {
-        if (this.plausible(dv, next)) return q;
+        if (!this.plausible(dv, next)) continue;
+        const after = next + 16 + dv.getUint32(next + 8, this.le);
+        if ((after === end && eof) || (after + 16 <= end && this.plausible(dv, after))) return q;
+        if (after + 16 > end && !eof) return NEED_MORE;
         continue;
       }
       if (!eof) return NEED_MORE;
