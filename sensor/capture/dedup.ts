@@ -57,8 +57,7 @@ export class DuplicateDetector {
   private readonly windowSec: number;
   private readonly mask: number;
   private readonly probes: number;
-  private readonly keyA: Uint32Array;
-  private readonly keyB: Uint32Array;
+  private readonly keys: Uint32Array; // two 32-bit hash keys per slot, side by side (one cache line)
   private readonly seen: Float64Array; // capture time of the entry; 0 = empty
   private view: DataView | undefined;
   private viewOf: ArrayBufferLike | undefined;
@@ -74,8 +73,7 @@ export class DuplicateDetector {
     this.windowSec = windowMs / 1000;
     this.mask = size - 1;
     this.probes = Math.max(1, Math.min(options.probes ?? 8, size));
-    this.keyA = new Uint32Array(size);
-    this.keyB = new Uint32Array(size);
+    this.keys = new Uint32Array(size * 2);
     this.seen = new Float64Array(size);
     this.drop = options.drop ?? false;
   }
@@ -106,9 +104,10 @@ export class DuplicateDetector {
     const hashEnd = Math.min(end, l3 + HASH_BYTES);
     const version = l3 < end ? dv.getUint8(l3) >>> 4 : 0;
 
-    // Two murmur3-style hashes with different seeds over little-endian 32-bit words.
+    // A murmur3-style hash and a cheaper FNV-style one over little-endian 32-bit words: two
+    // independent 32-bit keys, the first also picks the slot.
     let a = 0x9747b28c ^ l3len;
-    let b = 0x5bd1e995 ^ Math.imul(l3len, 0x27d4eb2f);
+    let b = 0x811c9dc5 ^ Math.imul(l3len, 0x27d4eb2f);
     let p = l3;
     let word = 0;
     while (p + 4 <= hashEnd) {
@@ -116,7 +115,7 @@ export class DuplicateDetector {
       if (version === 4 && word === 2) k &= 0x0000ff00; // keep protocol; drop TTL (byte 8) + checksum (10-11)
       else if (version === 6 && word === 1) k &= 0x00ffffff; // drop hop limit (byte 7)
       a = mix(a, k);
-      b = mix(b, k ^ 0x85ebca6b);
+      b = Math.imul(b ^ k, 0x01000193);
       p += 4;
       word++;
     }
@@ -128,22 +127,28 @@ export class DuplicateDetector {
       p++;
     }
     a = fmix(mix(a, tail) ^ (hashEnd - l3));
-    b = fmix(mix(b, tail ^ 0xc2b2ae35) ^ (hashEnd - l3));
+    b = fmix(Math.imul(b ^ tail, 0x01000193) ^ (hashEnd - l3));
 
     const win = this.windowSec;
     const seen = this.seen;
+    const keys = this.keys;
     let free = -1;
     let oldest = -1;
     let oldestTs = Infinity;
     for (let i = 0; i < this.probes; i++) {
       const s = (a + i) & this.mask;
       const t = seen[s];
-      const age = ts - t;
-      if (t === 0 || age > win || age < -win) {
+      if (t === 0) {
+        // Never used: nothing was ever placed beyond it on this probe run.
         if (free < 0) free = s;
+        break;
+      }
+      const age = ts - t;
+      if (age > win || age < -win) {
+        if (free < 0) free = s; // expired: reusable, but a live match may still follow
         continue;
       }
-      if (this.keyA[s] === a && this.keyB[s] === b) {
+      if (keys[2 * s] === a && keys[2 * s + 1] === b) {
         this.duplicates++;
         return true;
       }
@@ -157,8 +162,8 @@ export class DuplicateDetector {
       slot = oldest;
       this.overwrites++;
     }
-    this.keyA[slot] = a;
-    this.keyB[slot] = b;
+    keys[2 * slot] = a;
+    keys[2 * slot + 1] = b;
     seen[slot] = ts;
     return false;
   }
