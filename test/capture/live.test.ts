@@ -16,7 +16,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaptureChild, type Msg } from '../helpers/child.js';
 import { NetnsLab, netnsSkipReason } from '../helpers/netns.js';
 import { readClassicPcap, type PcapRecord } from '../helpers/pcapfile.js';
-import { repoRoot, transpileToTemp } from '../helpers/transpile.js';
+import { parsePrometheusText } from '../helpers/promtext.js';
+import { removeTranspiled, repoRoot, transpileToTemp } from '../helpers/transpile.js';
 
 const corpus = path.resolve(repoRoot, '..', 'shared', 'pcaps', 'corpus');
 const WIKI = path.join(corpus, 'zeek_wikipedia.pcap');
@@ -69,6 +70,8 @@ describe.skipIf(skipReason !== undefined)('LiveCapture on veth in network namesp
       'sensor/capture/live.ts',
       'sensor/capture/pcap-addon.ts',
       'sensor/privileges.ts',
+      'sensor/metrics/registry.ts',
+      'sensor/metrics/server.ts',
     ]);
     lab = new NetnsLab();
   });
@@ -76,7 +79,16 @@ describe.skipIf(skipReason !== undefined)('LiveCapture on veth in network namesp
   afterAll(() => {
     for (const c of children) c.kill();
     lab?.destroy();
+    if (modules) removeTranspiled(modules);
   });
+
+  function scrape(ns: string, port: number) {
+    const r = lab.httpGet(ns, port, '/metrics');
+    expect(r.status).toBe(200);
+    return parsePrometheusText(r.body);
+  }
+  const sampleFor = (fams: ReturnType<typeof parsePrometheusText>, name: string, iface: string) =>
+    fams.get(name)?.samples.find((s) => s.labels.interface === iface)?.value;
 
   it('captures exactly the replayed packets, bytes and per-packet contents, with capture timestamps', async () => {
     const ref = capinfos(WIKI);
@@ -151,15 +163,21 @@ describe.skipIf(skipReason !== undefined)('LiveCapture on veth in network namesp
     const c = child(link.rxNs, {
       capture: { interfaces: [link.rxIf], bufferBytes: 256 * 1024, snaplen: 2048 },
       startPaused: true,
+      metrics: true,
     });
-    await c.ready();
+    const ready = await c.ready();
     const loops = 200;
     const { sent } = lab.replay(link, WIKI, ['--topspeed', `--loop=${loops}`]);
     expect(sent).toBe(wiki.records.length * loops);
     c.send('RESUME');
     await sleep(SETTLE_MS);
+    // The drops reach Prometheus: ndr_capture_kernel_drops_total is pcap_stats, not a guess.
+    const fams = scrape(link.rxNs, ready.metricsPort);
     const res = await c.stop();
     const k = res.counters[0];
+    expect(fams.get('ndr_capture_kernel_drops_total')?.type).toBe('counter');
+    expect(sampleFor(fams, 'ndr_capture_kernel_drops_total', link.rxIf)).toBe(k.kernelDrops);
+    expect(sampleFor(fams, 'ndr_capture_packets_total', link.rxIf)).toBe(res.packets);
     expect(k.kernelDrops).toBeGreaterThan(0);
     expect(res.packets).toBeGreaterThan(0);
     // Every packet sent was either delivered or counted as dropped: nothing vanished silently.
@@ -181,14 +199,21 @@ describe.skipIf(skipReason !== undefined)('LiveCapture on veth in network namesp
     expect(exit!.at - res.closedAt).toBeLessThan(1000);
   });
 
-  it('reports an error and stops being open when the interface disappears', async () => {
+  it('reports an error, stops being open and fails /readyz when the interface disappears', async () => {
     const link = lab.addLink();
-    const c = child(link.rxNs, { capture: { interfaces: [link.rxIf] } });
-    await c.ready();
+    const c = child(link.rxNs, { capture: { interfaces: [link.rxIf] }, metrics: true });
+    const ready = await c.ready();
+    const before = lab.httpGet(link.rxNs, ready.metricsPort, '/readyz');
+    expect(before.status).toBe(200);
+    expect(sampleFor(scrape(link.rxNs, ready.metricsPort), 'ndr_capture_up', link.rxIf)).toBe(1);
     lab.removeLink(link);
     const m = await c.waitFor((x) => x.error !== undefined, 5000);
     expect(m.error.isOpen).toBe(false);
     expect(m.error.message).toMatch(/libpcap read failed/);
+    const after = lab.httpGet(link.rxNs, ready.metricsPort, '/readyz');
+    expect(after.status).toBe(503);
+    expect(JSON.parse(after.body).checks[`capture:${link.rxIf}`]).toMatchObject({ ok: false });
+    expect(sampleFor(scrape(link.rxNs, ready.metricsPort), 'ndr_capture_up', link.rxIf)).toBe(0);
     const res = await c.stop();
     expect(res.isOpen).toEqual([false]);
   });

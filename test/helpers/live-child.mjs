@@ -15,6 +15,9 @@ const { openLiveCaptures } = await import(`${mods}/sensor/capture/live.js`);
 const { DuplicateDetector } = await import(`${mods}/sensor/capture/dedup.js`);
 const { dropPrivileges } = await import(`${mods}/sensor/privileges.js`);
 
+const metricsMod = opts.metrics ? await import(`${mods}/sensor/metrics/registry.js`) : undefined;
+const serverMod = opts.metrics ? await import(`${mods}/sensor/metrics/server.js`) : undefined;
+
 const send = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 const records = [];
 let packets = 0;
@@ -33,6 +36,17 @@ try {
 }
 
 if (captures) {
+  let server;
+  if (opts.metrics) {
+    // The appliance's wiring in miniature: each capture is a metrics source and a readiness check.
+    const metrics = new metricsMod.SensorMetrics({ defaultMetrics: false });
+    const readiness = {};
+    for (const c of captures) {
+      metrics.addCapture(c.interfaceName, c);
+      readiness[`capture:${c.interfaceName}`] = () => c.isOpen || `capture failed: ${c.error?.message ?? 'closed'}`;
+    }
+    server = await serverMod.startMetricsServer({ metrics, port: 0, host: '127.0.0.1', readiness });
+  }
   let dropped;
   if (opts.user) dropped = dropPrivileges(opts.user);
   for (const c of captures) {
@@ -70,6 +84,7 @@ if (captures) {
     nanosecond: captures.map((c) => c.nanosecond),
     linkType: captures.map((c) => c.linkType),
     warning: captures.map((c) => c.warning),
+    metricsPort: server?.port,
     now: Date.now() / 1000,
   });
 
@@ -83,6 +98,7 @@ if (captures) {
       const counters = captures.map((c) => c.counters());
       const dd = opts.dedupRef;
       for (const c of captures) c.close();
+      server?.close();
       send({
         result: {
           packets,

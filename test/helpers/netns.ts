@@ -71,6 +71,12 @@ export class NetnsLab {
     return { sent: Number(m[1]), output: out };
   }
 
+  /** HTTP GET on 127.0.0.1:port inside a namespace (a child's metrics server lives there). */
+  httpGet(ns: string, port: number, urlPath: string): { status: number; body: string } {
+    const js = `fetch('http://127.0.0.1:${port}${urlPath}').then(async r => process.stdout.write(JSON.stringify({status: r.status, body: await r.text()})), e => { console.error(e); process.exit(1) })`;
+    return JSON.parse(run('ip', ['netns', 'exec', ns, process.execPath, '-e', js])) as { status: number; body: string };
+  }
+
   destroy(): void {
     for (const ns of [this.txNs, this.rxNs]) spawnSync('ip', ['netns', 'del', ns]);
   }

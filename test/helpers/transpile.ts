@@ -4,16 +4,21 @@
  * itself) without depending on a possibly stale dist/. TypeScript's transpileModule only strips
  * types; imports already use `.js` specifiers, so the layout under the folder mirrors the repo.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 
-/** Transpiles repo-relative .ts files; returns the output root (same relative paths, .js). */
+/**
+ * Transpiles repo-relative .ts files; returns the output root (same relative paths, .js). The root
+ * is under node_modules/.cache so bare imports (prom-client) resolve to the repo's node_modules.
+ */
 export function transpileToTemp(files: string[]): string {
-  const out = mkdtempSync(path.join(os.tmpdir(), 'ndr-ts-'));
+  const cache = path.join(repoRoot, 'node_modules', '.cache');
+  mkdirSync(cache, { recursive: true });
+  const out = mkdtempSync(path.join(cache, 'ndr-test-js-'));
+  chmodSync(out, 0o755); // readable by a child that dropped privileges
   writeFileSync(path.join(out, 'package.json'), '{"type":"module"}\n');
   for (const rel of files) {
     const src = readFileSync(path.join(repoRoot, rel), 'utf8');
@@ -26,4 +31,8 @@ export function transpileToTemp(files: string[]): string {
     writeFileSync(dest, js);
   }
   return out;
+}
+
+export function removeTranspiled(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
 }
