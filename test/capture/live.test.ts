@@ -57,8 +57,8 @@ describe.skipIf(skipReason !== undefined)('LiveCapture on veth in network namesp
   const children: CaptureChild[] = [];
   const wiki = readClassicPcap(WIKI);
 
-  function child(rxNs: string, options: Msg): CaptureChild {
-    const c = new CaptureChild({ ns: rxNs, modules, options, addon: ADDON });
+  function child(rxNs: string, options: Msg, prefix?: string[]): CaptureChild {
+    const c = new CaptureChild({ ns: rxNs, modules, options, addon: ADDON, prefix });
     children.push(c);
     return c;
   }
@@ -229,6 +229,22 @@ describe.skipIf(skipReason !== undefined)('LiveCapture on veth in network namesp
     const res = await c.stop();
     expect(res.packets).toBe(wiki.records.length);
     expect((await c.exited).code).toBe(0);
+  });
+
+  it('runs unprivileged with only CAP_NET_RAW as an ambient capability (the systemd unit), and not without it', async () => {
+    const link = lab.addLink();
+    const nobody = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'];
+    const withCap = child(link.rxNs, { capture: { interfaces: [link.rxIf], promiscuous: true } }, [...nobody, '--inh-caps=+net_raw', '--ambient-caps=+net_raw']);
+    const ready = await withCap.ready();
+    expect(ready.uid).not.toBe(0);
+    lab.replay(link, WIKI, ['--topspeed']);
+    await sleep(SETTLE_MS);
+    expect((await withCap.stop()).packets).toBe(wiki.records.length);
+
+    const without = child(link.rxNs, { capture: { interfaces: [link.rxIf] } }, nobody);
+    const m = await without.waitFor((x) => x.openError !== undefined || x.ready === true);
+    expect(m.openError?.code).toBe('EPERM');
+    expect(m.openError?.message).toContain('CAP_NET_RAW');
   });
 
   it('captures several interfaces at once, tagging each packet with its interface index', async () => {

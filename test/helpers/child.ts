@@ -16,10 +16,12 @@ export class CaptureChild {
   stderr = '';
   private waiters: Array<{ pred: (m: Msg) => boolean; resolve: (m: Msg) => void }> = [];
 
-  constructor(opts: { ns?: string; modules: string; options: unknown; addon: string }) {
+  /** `prefix`: a command that runs node, e.g. setpriv with reduced privileges. */
+  constructor(opts: { ns?: string; modules: string; options: unknown; addon: string; prefix?: string[] }) {
     const script = path.join(import.meta.dirname, 'live-child.mjs');
-    const argv = opts.ns ? ['netns', 'exec', opts.ns, process.execPath, script] : [script];
-    this.proc = spawn(opts.ns ? 'ip' : process.execPath, argv, {
+    const cmd = [...(opts.prefix ?? []), process.execPath, script];
+    const argv = opts.ns ? ['netns', 'exec', opts.ns, ...cmd] : cmd.slice(1);
+    this.proc = spawn(opts.ns ? 'ip' : cmd[0], argv, {
       env: { ...process.env, NDR_MODULES: opts.modules, NDR_CHILD_OPTS: JSON.stringify(opts.options), NDR_PCAP_ADDON: opts.addon },
       stdio: ['pipe', 'pipe', 'pipe'],
     });

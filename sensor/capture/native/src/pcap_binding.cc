@@ -135,7 +135,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
         if (rc == PCAP_ERROR_NO_SUCH_DEVICE) code = "ENODEV";
         if (rc == PCAP_ERROR_PERM_DENIED || rc == PCAP_ERROR_PROMISC_PERM_DENIED) {
           code = "EPERM";
-          msg += "; capturing needs root or CAP_NET_RAW (+ CAP_NET_ADMIN for promiscuous mode)";
+          msg += "; capturing needs root or CAP_NET_RAW (file capability, or systemd AmbientCapabilities)";
         }
         if (rc == PCAP_ERROR_IFACE_NOT_UP) code = "ENETDOWN";
         pcap_close(pcap_);
