@@ -251,22 +251,28 @@ class Capture : public Napi::ObjectWrap<Capture> {
   Napi::Value Dispatch(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     RequireOpen(env);
-    if (info.Length() < 6 || !info[0].IsTypedArray() || !info[2].IsTypedArray() || !info[3].IsTypedArray()) {
-      throw Napi::TypeError::New(env, "dispatch(data: Uint8Array, dataOffset, ts: Float64Array, meta: Uint32Array, startIndex, maxPackets)");
+    static const char* kUsage = "dispatch(data: Uint8Array, dataOffset, ts: Float64Array, meta: Uint32Array, startIndex, maxPackets)";
+    if (info.Length() < 6) throw Napi::TypeError::New(env, kUsage);
+    // One napi_get_typedarray_info per array (the constructors cache type, length and data; a
+    // non-typed-array argument makes them throw): this is the fixed cost of every call.
+    Napi::Uint8Array data;
+    Napi::Float64Array ts;
+    Napi::Uint32Array meta;
+    try {
+      data = Napi::Uint8Array(env, info[0]);
+      ts = Napi::Float64Array(env, info[2]);
+      meta = Napi::Uint32Array(env, info[3]);
+    } catch (const Napi::Error&) {
+      throw Napi::TypeError::New(env, kUsage);
     }
-    Napi::TypedArray ta0 = info[0].As<Napi::TypedArray>();
-    Napi::TypedArray ta2 = info[2].As<Napi::TypedArray>();
-    Napi::TypedArray ta3 = info[3].As<Napi::TypedArray>();
-    if (ta0.TypedArrayType() != napi_uint8_array || ta2.TypedArrayType() != napi_float64_array ||
-        ta3.TypedArrayType() != napi_uint32_array) {
+    if (data.TypedArrayType() != napi_uint8_array || ts.TypedArrayType() != napi_float64_array ||
+        meta.TypedArrayType() != napi_uint32_array) {
       throw Napi::TypeError::New(env, "dispatch: data must be a Uint8Array, ts a Float64Array, meta a Uint32Array");
     }
-    Napi::Uint8Array data = info[0].As<Napi::Uint8Array>();
-    Napi::Float64Array ts = info[2].As<Napi::Float64Array>();
-    Napi::Uint32Array meta = info[3].As<Napi::Uint32Array>();
-    double dataOffset = info[1].As<Napi::Number>().DoubleValue();
-    double startIndex = info[4].As<Napi::Number>().DoubleValue();
-    double maxPackets = info[5].As<Napi::Number>().DoubleValue();
+    // Non-numbers read as NaN and fail the range check below.
+    double dataOffset = info[1].ToNumber().DoubleValue();
+    double startIndex = info[4].ToNumber().DoubleValue();
+    double maxPackets = info[5].ToNumber().DoubleValue();
     size_t dataLen = data.ElementLength();
     if (!(dataOffset >= 0 && dataOffset <= static_cast<double>(dataLen)) || !(startIndex >= 0) || !(maxPackets >= 0) ||
         startIndex + maxPackets > static_cast<double>(ts.ElementLength()) ||
@@ -278,6 +284,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
       deferredError_.clear();
       throw MakeError(env, "libpcap read failed: " + e, "EREAD");
     }
+    if (eof_) return Napi::Number::New(env, 0);  // offline: nothing after the end of the file
     Out o{data.Data(), dataLen, static_cast<size_t>(dataOffset), ts.Data(), meta.Data(), static_cast<size_t>(startIndex)};
     const size_t first = o.idx;
     const size_t limit = o.idx + static_cast<size_t>(maxPackets);
