@@ -249,20 +249,29 @@ export class LiveCapture {
 
   // Arrow function: handed to the binding once, no closure per wake-up.
   private readonly onReadable = (): void => {
-    try {
-      this.drain();
-    } catch (err) {
-      this.fail(err as Error);
-    }
+    this.drain();
   };
 
+  /** One read call; a libpcap failure (interface gone) closes the capture and reports it. */
+  private read(native: NativeCapture, room: number): number {
+    try {
+      return native.dispatch(this.u8, this.dataEnd, this.ts, this.meta, this.index, room);
+    } catch (err) {
+      this.fail(err as Error);
+      return -1;
+    }
+  }
+
+  // Exceptions thrown by onBatch are the consumer's bugs: they propagate (uncaught exception),
+  // they are not reported as capture failures.
   private drain(): void {
     const native = this.native;
     if (!native) return;
     let read = 0;
     while (read < this.maxPerWake && this.native) {
       const room = Math.min(this.chunkPackets - this.index, this.batchStart + this.maxBatch - this.index);
-      const n = room > 0 ? native.dispatch(this.u8, this.dataEnd, this.ts, this.meta, this.index, room) : 0;
+      const n = room > 0 ? this.read(native, room) : 0;
+      if (n < 0) return; // failed and closed
       if (n > 0) {
         read += n;
         const from = this.index;
@@ -290,8 +299,8 @@ export class LiveCapture {
 
   private fail(err: Error): void {
     this.failure = err;
-    this.emit();
     this.close();
+    this.emit(); // packets read before the failure still go out
     if (this.onError) this.onError(err, this);
     else throw err;
   }

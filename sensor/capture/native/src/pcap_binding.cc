@@ -187,8 +187,12 @@ class Capture : public Napi::ObjectWrap<Capture> {
       uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
       poll_ = nullptr;
     }
-    onReadable_.Reset();
-    asyncContext_.reset();
+    // Closed from inside its own readiness callback (the JS handler saw a read error): the
+    // callback and its async context are still in use up the stack; OnPoll releases them.
+    if (!inCallback_) {
+      onReadable_.Reset();
+      asyncContext_.reset();
+    }
     if (pcap_ != nullptr) {
       pcap_close(pcap_);
       pcap_ = nullptr;
@@ -389,11 +393,18 @@ class Capture : public Napi::ObjectWrap<Capture> {
     if (self == nullptr || self->onReadable_.IsEmpty()) return;
     Napi::Env env(self->env_);
     Napi::HandleScope scope(env);
+    self->inCallback_ = true;
     try {
       self->onReadable_.MakeCallback(self->Value(), {Napi::Number::New(env, status)}, *self->asyncContext_);
     } catch (const Napi::Error& e) {
       // A throw in the JS handler becomes an ordinary uncaught exception.
+      self->inCallback_ = false;
       napi_fatal_exception(env, e.Value());
+    }
+    self->inCallback_ = false;
+    if (self->pcap_ == nullptr) {  // closed during the callback
+      self->onReadable_.Reset();
+      self->asyncContext_.reset();
     }
   }
 
@@ -417,6 +428,7 @@ class Capture : public Napi::ObjectWrap<Capture> {
   bool nanosecond_ = false;
   bool tearingDown_ = false;
   bool registered_ = false;
+  bool inCallback_ = false;
   double fracDivisor_ = 1e6;
   int snaplen_ = 0;
   int linkType_ = 0;
