@@ -51,6 +51,6 @@ console.log(`file ${pcap}, kernel buffer ${bufferMb} MiB, ${limit} packets per r
 for (const rate of ratesArg.split(',')) {
   const r = await measure(rate);
   console.log(
-    `${String(r.offered).padStart(9)} offered | sent ${r.sent} in ${r.secs.toFixed(2)} s = ${r.sentPps} pps | captured ${r.packets} (${r.capturedPps} pps) | kernel drops ${r.kernelDrops} | batches ${r.batches} (avg ${(r.packets / r.batches).toFixed(0)} pkts) | capture CPU ${(r.cpuMs / 1000).toFixed(2)} s (${((r.cpuMs / 10) / r.secs).toFixed(0)}% of a core) | all accounted: ${r.accounted}`,
+    `${String(r.offered).padStart(9)} offered | sent ${r.sent} in ${r.secs.toFixed(2)} s = ${r.sentPps} pps | captured ${r.packets} (${r.capturedPps} pps) | kernel drops ${r.kernelDrops} | batches ${r.batches} (avg ${(r.packets / r.batches).toFixed(0)} pkts) | capture CPU ${(r.cpuMs / 1000).toFixed(2)} s (${((r.cpuMs / 10) / r.secs).toFixed(0)}% of a core) | GCs ${r.gcs} (${r.gcMs} ms) | all accounted: ${r.accounted}`,
   );
 }

@@ -186,10 +186,15 @@ export class LiveCapture {
   /** Cumulative counters; reads pcap_stats (one syscall): call per scrape or per second, not per packet. */
   counters(): LiveCaptureCounters {
     if (this.native) {
-      const s = this.native.stats();
-      this.drops.update(s.dropped);
-      this.ifDrops.update(s.ifDropped);
-      this.received.update(s.received);
+      try {
+        const s = this.native.stats();
+        this.drops.update(s.dropped);
+        this.ifDrops.update(s.ifDropped);
+        this.received.update(s.received);
+      } catch {
+        // Interface vanishing under an open capture: keep the last known values (series stay
+        // continuous); the read path reports the failure itself.
+      }
     }
     return {
       packets: this.packets,
@@ -208,11 +213,7 @@ export class LiveCapture {
   /** Stops and frees the capture (kernel ring, fd, libuv handle). Idempotent; the process can exit after it. */
   close(): void {
     if (!this.native) return;
-    try {
-      this.counters(); // keep the final drop counts
-    } catch {
-      /* interface already gone */
-    }
+    this.counters(); // keep the final drop counts
     this.native.close();
     this.native = undefined;
     this.running = false;
