@@ -4,7 +4,7 @@
  * Tests feed these bytes to the parsers, so the parsers are checked against captures without
  * depending on the sensor's own packet path.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,8 +28,10 @@ export function haveTshark(): boolean {
 
 export const haveCorpus = (): boolean => existsSync(CORPUS);
 
+/** tshark's stdout; a non-zero exit (e.g. a capture cut mid-record on purpose) still yields what it read. */
 function tshark(args: string[]): string {
-  return execFileSync('tshark', args, { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] });
+  const r = spawnSync('tshark', args, { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] });
+  return r.stdout ?? '';
 }
 
 export interface Endpoint { h: string; p: number }
