@@ -381,7 +381,7 @@ export class TlsSession implements AppSession {
     if (this.established || (over(a) && over(b))) this.emit();
   }
 
-  gap(dir: Dir): void {
+  gap(dir: Dir, _len = 0): void {
     // Record boundaries are lost after a gap.
     this.sides[dir].dead = true;
     this.checkDone();

@@ -30,7 +30,8 @@ export const haveCorpus = (): boolean => existsSync(CORPUS);
 
 /** tshark's stdout; a non-zero exit (e.g. a capture cut mid-record on purpose) still yields what it read. */
 function tshark(args: string[]): string {
-  const r = spawnSync('tshark', args, { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] });
+  // Teredo is decoded only heuristically (Zeek decodes it by default).
+  const r = spawnSync('tshark', ['-o', 'teredo.heuristic_teredo:TRUE', ...args], { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] });
   return r.stdout ?? '';
 }
 

@@ -28,7 +28,10 @@ export function readZeekLog(path: string): ZeekRecord[] {
         if (v === undefined || v === '-') return;
         const container = t.startsWith('vector') || t.startsWith('set');
         if (v === '(empty)') { r[f] = container ? [] : ''; return; }
-        if (container) r[f] = v.split(setSep).map((x) => unescapeZeek(x));
+        if (container) {
+          const num = /\[(count|int|double|interval|port)\]$/.test(t);
+          r[f] = v.split(setSep).map((x) => (num ? Number(x) : unescapeZeek(x)));
+        }
         else if (t === 'count' || t === 'port' || t === 'int' || t === 'double' || t === 'interval') r[f] = Number(v);
         else if (t === 'bool') r[f] = v === 'T';
         else r[f] = unescapeZeek(v);
@@ -49,7 +52,6 @@ function canon(v: unknown): string {
   if (Array.isArray(v)) return v.map(canon).join(',');
   if (typeof v === 'boolean') return v ? 'T' : 'F';
   if (typeof v === 'number') return String(Number(v.toFixed(6)));
-  if (typeof v === 'string' && /^-?\d+\.\d+$/.test(v)) return String(Number(Number(v).toFixed(6)));
   return String(v).replace(/\\x([0-9a-fA-F]{2})/g, (_m, h) => String.fromCharCode(parseInt(h, 16)));
 }
 
