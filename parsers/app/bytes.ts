@@ -111,3 +111,30 @@ export class StreamBuffer {
     this.pend = null;
   }
 }
+
+/**
+ * Assembles text lines of one direction across segments. A line longer than `max` marks the
+ * reader broken (the protocol is not line-based after all); lines come out without CR/LF.
+ */
+export class LineReader {
+  private part = '';
+  broken = false;
+  constructor(private readonly max = 4096) {}
+
+  /** Calls `onLine` for each complete line in b[s, e); returns false once broken. */
+  push(b: Uint8Array, s: number, e: number, onLine: (line: string) => boolean | void): boolean {
+    let p = s;
+    while (p < e && !this.broken) {
+      const nl = indexOf(b, 0x0a, p, e);
+      const stop = nl >= 0 ? nl : e;
+      if (this.part.length + (stop - p) > this.max) { this.broken = true; this.part = ''; return false; }
+      this.part += latin1(b, p, stop, this.max);
+      if (nl < 0) return true;
+      p = nl + 1;
+      const line = this.part.endsWith('\r') ? this.part.slice(0, -1) : this.part;
+      this.part = '';
+      if (onLine(line) === false) return true;
+    }
+    return !this.broken;
+  }
+}

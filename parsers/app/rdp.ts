@@ -62,7 +62,8 @@ export class RdpSession implements AppSession {
       const body = side.body;
       side.body = null;
       this.tpkt(dir, body);
-      if (this.tls && p < end) this.tls.data(dir, buf, p, end - p, ts); // TLS right behind the CC
+      const t = this.tls as TlsSession | null; // (set by tpkt)
+      if (t && p < end) t.data(dir, buf, p, end - p, ts); // TLS right behind the CC
     }
   }
 
