@@ -19,6 +19,7 @@ export function readZeekLog(path: string): ZeekRecord[] {
     else if (line.startsWith('#types\t')) types = line.split('\t').slice(1);
     else if (line.startsWith('#set_separator\t')) setSep = line.split('\t')[1];
     else if (line.startsWith('#') || line === '') continue;
+    else if (fields.length === 0) fields = line.split('\t'); // btest-diff-cut output: bare header line
     else {
       const vals = line.split('\t');
       const r: ZeekRecord = {};
