@@ -173,6 +173,7 @@ class Side {
   encrypted = false; // after this side's ChangeCipherSpec (or TLS 1.3 keys)
   sawCcs = false;
   appData = false;
+  records = 0; // well-formed record headers seen
   dead = false;
   // handshake message reassembly
   hsHdr = new Uint8Array(4);
@@ -250,7 +251,10 @@ export class TlsSession implements AppSession {
         }
         side.recType = type;
         side.recLeft = rlen;
-        if (!this.confirmed && type === 22) {
+        side.records++;
+        // A handshake record confirms at once; a connection picked up mid-stream (sensor start,
+        // long-lived sessions) confirms after two well-formed records in a row.
+        if (!this.confirmed && (type === 22 || side.records >= 2)) {
           this.confirmed = true;
           this.ctx.confirm(this.service);
         }
@@ -371,7 +375,9 @@ export class TlsSession implements AppSession {
   private checkDone(): void {
     const [a, b] = this.sides;
     if (!this.sh) {
-      if (a.dead && b.dead) this.emit();
+      // No hello in sight: mid-stream encrypted traffic teaches nothing more once identified.
+      const midstream = !this.ch && this.confirmed && a.records + b.records >= 4;
+      if ((a.dead && b.dead) || midstream) this.emit();
       return;
     }
     const tls13 = this.version === 0x0304 || (this.version !== null && (this.version >> 8) === 0x7f);
@@ -430,6 +436,24 @@ export function looksLikeTlsRecord(b: Uint8Array, o: number, len: number): boole
   return hs === 1 || hs === 2; // ClientHello, or ServerHello when only the server side is seen
 }
 
+/**
+ * Mid-stream TLS: the first bytes are a record header (CCS/alert/handshake/application data,
+ * version 3.1–3.4) and, when the buffer holds it, the next record header is well-formed too.
+ */
+export function looksLikeTlsRecords(b: Uint8Array, o: number, len: number): boolean {
+  let p = o;
+  const end = o + len;
+  for (let n = 0; n < 2; n++) {
+    if (end - p < 5) return n > 0;
+    const t = b[p];
+    if (t < 20 || t > 23 || b[p + 1] !== 3 || b[p + 2] < 1 || b[p + 2] > 4) return false;
+    const rl = u16(b, p + 3);
+    if (rl === 0 || rl > MAX_RECORD) return false;
+    p += 5 + rl;
+  }
+  return true;
+}
+
 /** SSLv2-framed ClientHello offering SSLv2, SSLv3 or TLS. */
 export function looksLikeSslv2Hello(b: Uint8Array, o: number, len: number): boolean {
   if (len < 11 || (b[o] & 0x80) === 0) return false;
@@ -444,7 +468,7 @@ export const tlsParser: AppParser = {
   transport: 'tcp',
   ports: [443, 8443, 636, 853, 993, 995, 465, 5061, 6697, 5986, 8883],
   probe(_dir: Dir, buf: Uint8Array, off: number, len: number, _ports: PortPair): boolean {
-    return looksLikeTlsRecord(buf, off, len) || looksLikeSslv2Hello(buf, off, len);
+    return looksLikeTlsRecord(buf, off, len) || looksLikeSslv2Hello(buf, off, len) || looksLikeTlsRecords(buf, off, len);
   },
   create: (ctx) => new TlsSession(ctx),
 };

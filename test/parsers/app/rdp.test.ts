@@ -29,6 +29,16 @@ describe('RDP', () => {
     expect(r.services).toEqual(['rdp']);
     expect(r.events).toMatchObject([{ _path: 'rdp', cookie: 'jdoe', security_protocol: 'RDP', client_name: 'WS-RADIOLOGY7', desktop_width: 1280, desktop_height: 1024, client_build: 2600 }]);
   });
+  it('genbench.py rdp_flow bytes: CR with cookie + RDP_NEG_REQ, CC selecting HYBRID, then TLS', () => {
+    // Byte layout copied from ../shared/bench/genbench.py (rdp_flow): the generator's own framing.
+    const cr = Buffer.concat([Buffer.from('Cookie: mstshash=it.admin\r\n'), Buffer.from([1, 0, 8, 0, 0x0b, 0, 0, 0])]);
+    const x224 = Buffer.concat([Buffer.from([cr.length + 6, 0xe0, 0, 0, 0, 0, 0]), cr]);
+    const cc = Buffer.from('030000130ed00000123400021f080002000000', 'hex');
+    const hello = Buffer.from('16030100', 'hex'); // start of a ClientHello record: enough to hand over
+    const r = run([{ dir: 0, data: tpkt(x224) }, { dir: 1, data: cc }, { dir: 0, data: Buffer.concat([hello, Buffer.from([0x2f, 1, 0, 0, 0x2b, 3, 3])]) }]);
+    expect(r.services).toEqual(['rdp', 'ssl']);
+    expect(r.events[0]).toMatchObject({ _path: 'rdp', cookie: 'it.admin', requested_protocols: 11, security_protocol: 'HYBRID', result: 'encrypted' });
+  });
   it('hostile TPKT lengths', () => {
     const r = run([{ dir: 0, data: Buffer.from([3, 0, 0xff, 0xff, 6, 0xe0, 0, 0, 0, 0, 0, 1, 2]) }, { dir: 0, data: Buffer.alloc(70000, 1) }]);
     expect(r.throws).toBe(0);
