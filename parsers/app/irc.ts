@@ -63,6 +63,9 @@ export const ircParser: AppParser = {
   transport: 'tcp',
   ports: IRC_PORTS,
   probe(dir: Dir, b: Uint8Array, off: number, len: number, ports: PortPair): boolean {
+    // Byte gate before any string work: ':' for a server prefix, N/U/C/S for client commands.
+    const c = b[off];
+    if (len < 5 || (dir === 1 ? c !== 0x3a : c !== 0x4e && c !== 0x55 && c !== 0x43 && c !== 0x53)) return false;
     const head = Buffer.from(b.buffer, b.byteOffset + off, Math.min(len, 64)).toString('latin1');
     if (dir === 1) return SERVER.test(head);
     if (/^(NICK|USER|CAP LS|CAP REQ) /.test(head)) return true;

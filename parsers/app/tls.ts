@@ -50,6 +50,17 @@ const ALERTS: Record<number, string> = {
   120: 'no_application_protocol',
 };
 
+/**
+ * Reads a TLS vector at b[d, d+len): a `lenBytes`-byte length prefix, then `itemBytes`-byte items
+ * (1 or 2), clipped to the extension's own length.
+ */
+function vector(b: Uint8Array, d: number, len: number, lenBytes: 1 | 2, itemBytes: 1 | 2, out: number[]): void {
+  if (len < lenBytes) return;
+  const l = Math.min(lenBytes === 2 ? u16(b, d) : b[d], len - lenBytes);
+  const s = d + lenBytes;
+  for (let i = 0; i + itemBytes <= l; i += itemBytes) out.push(itemBytes === 2 ? u16(b, s + i) : b[s + i]);
+}
+
 /** Parses a ClientHello body b[s, e) (after the 4-byte handshake header). */
 export function parseClientHello(b: Uint8Array, s: number, e: number): ClientHelloInfo | null {
   if (e - s < 38) return null;
@@ -90,21 +101,9 @@ export function parseClientHello(b: Uint8Array, s: number, e: number): ClientHel
         } else ch.serverName = '';
         break;
       }
-      case 0x000a: {
-        const l = len >= 2 ? Math.min(u16(b, d), len - 2) : 0;
-        for (let i = 0; i + 1 < l; i += 2) ch.groups.push(u16(b, d + 2 + i));
-        break;
-      }
-      case 0x000b: {
-        const l = len >= 1 ? Math.min(b[d], len - 1) : 0;
-        for (let i = 0; i < l; i++) ch.pointFormats.push(b[d + 1 + i]);
-        break;
-      }
-      case 0x000d: {
-        const l = len >= 2 ? Math.min(u16(b, d), len - 2) : 0;
-        for (let i = 0; i + 1 < l; i += 2) ch.sigAlgs.push(u16(b, d + 2 + i));
-        break;
-      }
+      case 0x000a: vector(b, d, len, 2, 2, ch.groups); break;
+      case 0x000b: vector(b, d, len, 1, 1, ch.pointFormats); break;
+      case 0x000d: vector(b, d, len, 2, 2, ch.sigAlgs); break;
       case 0x0010: {
         const l = len >= 2 ? Math.min(u16(b, d), len - 2) : 0;
         let q = d + 2;
@@ -118,11 +117,7 @@ export function parseClientHello(b: Uint8Array, s: number, e: number): ClientHel
         }
         break;
       }
-      case 0x002b: {
-        const l = len >= 1 ? Math.min(b[d], len - 1) : 0;
-        for (let i = 0; i + 1 < l; i += 2) ch.supportedVersions.push(u16(b, d + 1 + i));
-        break;
-      }
+      case 0x002b: vector(b, d, len, 1, 2, ch.supportedVersions); break;
     }
     p = de;
   }

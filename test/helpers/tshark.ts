@@ -5,7 +5,9 @@
  * depending on the sensor's own packet path.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,11 +30,34 @@ export function haveTshark(): boolean {
 
 export const haveCorpus = (): boolean => existsSync(CORPUS);
 
-/** tshark's stdout; a non-zero exit (e.g. a capture cut mid-record on purpose) still yields what it read. */
-function tshark(args: string[]): string {
-  // Teredo is decoded only heuristically (Zeek decodes it by default).
-  const r = spawnSync('tshark', ['-o', 'teredo.heuristic_teredo:TRUE', ...args], { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] });
-  return r.stdout ?? '';
+const CACHE = join(tmpdir(), 'ndr-sensor-tshark-cache');
+
+/**
+ * tshark's stdout; a non-zero exit (e.g. a capture cut mid-record on purpose) still yields what
+ * it read. Outputs are cached on disk by arguments + capture size/mtime: tshark's start-up
+ * (~0.5 s) dominates, and several test files read the same captures.
+ */
+export function tshark(args: string[]): string {
+  // Teredo is decoded only heuristically by default (Zeek decodes it always).
+  const full = ['-o', 'teredo.heuristic_teredo:TRUE', ...args];
+  const file = args[args.indexOf('-r') + 1];
+  let key = '';
+  try {
+    const st = statSync(file);
+    key = createHash('sha256').update(JSON.stringify([full, st.size, st.mtimeMs])).digest('hex');
+    return readFileSync(join(CACHE, key), 'utf8');
+  } catch { /* not cached */ }
+  const r = spawnSync('tshark', full, { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'ignore'] });
+  const out = r.stdout ?? '';
+  if (key && r.status !== null) {
+    try {
+      mkdirSync(CACHE, { recursive: true });
+      const tmp = join(CACHE, `${key}.${process.pid}`);
+      writeFileSync(tmp, out);
+      renameSync(tmp, join(CACHE, key)); // atomic: parallel test workers may race
+    } catch { /* cache is an optimisation only */ }
+  }
+  return out;
 }
 
 export interface Endpoint { h: string; p: number }
@@ -48,15 +73,12 @@ function endpoint(s: string): Endpoint {
 }
 
 /** Every TCP stream of `pcap` with its in-order payload per direction (retransmissions removed). */
-export function tcpStreams(pcap: string, opts: { maxStreams?: number } = {}): TcpStream[] {
-  const ids = tshark(['-n', '-r', pcap, '-T', 'fields', '-e', 'tcp.stream', '-Y', 'tcp'])
-    .split('\n').filter((l) => l !== '').map((l) => Number(l.split(',').pop()));
-  const uniq = [...new Set(ids)].sort((a, b) => a - b).slice(0, opts.maxStreams ?? 10_000);
+export function tcpStreams(pcap: string): TcpStream[] {
   const out: TcpStream[] = [];
-  // One tshark run follows up to 200 streams at once.
-  for (let i = 0; i < uniq.length; i += 200) {
-    const args = ['-n', '-r', pcap, '-q'];
-    for (const s of uniq.slice(i, i + 200)) args.push('-z', `follow,tcp,raw,${s}`);
+  // Follow streams 0..199 and count conversations in the same pass; most captures need one pass.
+  for (let first = 0; ; first += 200) {
+    const args = ['-n', '-r', pcap, '-q', '-z', 'conv,tcp'];
+    for (let s = first; s < first + 200; s++) args.push('-z', `follow,tcp,raw,${s}`);
     const text = tshark(args);
     for (const block of text.split('===================================================================\nFollow: tcp,raw\n').slice(1)) {
       const lines = block.split('\n');
@@ -74,6 +96,8 @@ export function tcpStreams(pcap: string, opts: { maxStreams?: number } = {}): Tc
       }
       if (st.orig.p !== 0) out.push(st);
     }
+    const convs = (text.match(/ <-> /g) ?? []).length;
+    if (convs <= first + 200) break;
   }
   return out.sort((a, b) => a.stream - b.stream);
 }

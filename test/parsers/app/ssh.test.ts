@@ -1,8 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { sshParser } from '../../../parsers/app/ssh.js';
 import { runFlow } from '../../helpers/app-harness.js';
-import { corpusFile, haveCorpus, haveTshark, tcpStreams } from '../../helpers/tshark.js';
+import { corpusFile, haveCorpus, haveTshark, tcpStreams, tshark } from '../../helpers/tshark.js';
 import { matchZeek, readZeekLog } from '../../helpers/zeek-log.js';
 
 function kexinitPacket(lists: string[]): Buffer {
@@ -53,7 +52,7 @@ describe.skipIf(!haveTshark() || !haveCorpus())('ssh against Zeek ssh.log and ts
       const zeek = readZeekLog(corpusFile(`${f}.zeek-ssh.log`));
       const rep = matchZeek(zeek, ours, ['version', 'client', 'server', 'cipher_alg', 'mac_alg', 'compression_alg', 'kex_alg', 'host_key_alg']);
       expect(rep.missing).toEqual([]);
-      const ref = spawnSync('tshark', ['-n', '-r', pcap, '-Y', 'ssh.kex.hassh || ssh.kex.hasshserver', '-T', 'fields', '-e', 'tcp.stream', '-e', 'ssh.kex.hassh', '-e', 'ssh.kex.hasshserver'], { encoding: 'utf8' }).stdout;
+      const ref = tshark(['-n', '-r', pcap, '-Y', 'ssh.kex.hassh || ssh.kex.hasshserver', '-T', 'fields', '-e', 'tcp.stream', '-e', 'ssh.kex.hassh', '-e', 'ssh.kex.hasshserver']);
       for (const l of ref.split('\n').filter(Boolean)) {
         const [s, h, hs] = l.split('\t');
         const e = results.get(+s)?.events[0];

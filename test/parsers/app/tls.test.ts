@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { tlsParser, parseClientHello } from '../../../parsers/app/tls.js';
 import { ja3String, ja4, ja4Parts, isGrease } from '../../../parsers/app/tls-fingerprint.js';
 import { runFlow } from '../../helpers/app-harness.js';
-import { corpusFile, haveCorpus, haveTshark, tcpStreams } from '../../helpers/tshark.js';
+import { corpusFile, haveCorpus, haveTshark, tcpStreams, tshark } from '../../helpers/tshark.js';
 import { alpnExt, appData, ccs, clientHello, ext, serverHello, sniExt, u16ListExt, versionsExt } from '../../helpers/tls-build.js';
 import { matchZeek, readZeekLog } from '../../helpers/zeek-log.js';
 
@@ -116,8 +115,8 @@ describe.skipIf(!haveTshark() || !haveCorpus())('TLS on corpus captures', () => 
   for (const f of TLS_CAPTURES) {
     it(`JA3/JA3S/SNI agree with tshark: ${f}`, () => {
       const pcap = corpusFile(f);
-      // (spawnSync: tshark exits non-zero on the deliberately cut capture but prints what it read)
-      const ref = spawnSync('tshark', ['-n', '-r', pcap, '-Y', 'tls.handshake.type==1 || tls.handshake.type==2', '-T', 'fields', '-e', 'tcp.stream', '-e', 'tls.handshake.ja3', '-e', 'tls.handshake.ja3s', '-e', 'tls.handshake.extensions_server_name'], { encoding: 'utf8' }).stdout;
+      // (tshark exits non-zero on the deliberately cut capture but prints what it read)
+      const ref = tshark(['-n', '-r', pcap, '-Y', 'tls.handshake.type==1 || tls.handshake.type==2', '-T', 'fields', '-e', 'tcp.stream', '-e', 'tls.handshake.ja3', '-e', 'tls.handshake.ja3s', '-e', 'tls.handshake.extensions_server_name']);
       const byStream = new Map<number, { ja3?: string; ja3s?: string; sni?: string }>();
       for (const l of ref.split('\n').filter(Boolean)) {
         const [s, j3, j3s, sni] = l.split('\t');
