@@ -22,7 +22,11 @@ export interface ReplayOptions {
 export interface ReplaySummary {
   packets: number;
   bytes: number;
+  /** Records written (final and interim). */
+  records: number;
+  /** Connections (final records), total and by transport. */
   flows: number;
+  flowsByProto: Record<string, number>;
   events: number;
   elapsedS: number;
   pps: number;
@@ -79,7 +83,9 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
   return {
     packets: d.packets,
     bytes: d.bytes,
-    flows: pipeline.stats.flows,
+    records: pipeline.stats.flows,
+    flows: Object.values(pipeline.stats.finalByProto).reduce((a, b) => a + b, 0),
+    flowsByProto: { ...pipeline.stats.finalByProto },
     events: pipeline.stats.events,
     elapsedS,
     pps: d.packets / Math.max(elapsedS, 1e-9),
@@ -110,7 +116,7 @@ export function formatSummary(s: ReplaySummary): string {
   const lines = [
     `packets      ${s.packets.toLocaleString('en')}`,
     `bytes        ${s.bytes.toLocaleString('en')}`,
-    `flows        ${s.flows.toLocaleString('en')}`,
+    `flows        ${s.flows.toLocaleString('en')} (${Object.entries(s.flowsByProto).map(([k, v]) => `${k} ${v.toLocaleString('en')}`).join(', ') || 'none'}; ${s.records.toLocaleString('en')} records incl. interim)`,
     `events       ${s.events.toLocaleString('en')}`,
     `elapsed      ${s.elapsedS.toFixed(2)} s`,
     `packets/s    ${Math.round(s.pps).toLocaleString('en')}`,
