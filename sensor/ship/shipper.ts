@@ -202,7 +202,7 @@ export class Shipper {
   private lossSinceLog = 0;
 
   constructor(opts: ShipperOptions) {
-    if (!isValidSensorId(opts.sensorId)) throw new Error(`sensor id must be 1-64 characters of [A-Za-z0-9._-]`);
+    if (!isValidSensorId(opts.sensorId)) throw new Error(`sensor id must be 1-64 characters of [A-Za-z0-9._-], not starting with a dot`);
     this.o = {
       host: opts.host, port: opts.port, keys: opts.keys, sensorId: opts.sensorId,
       spoolMaxBytes: opts.spoolMaxBytes ?? 1024 ** 3,

@@ -42,7 +42,8 @@ export const STREAMS: readonly StreamName[] = ['flows', 'events', 'alerts'];
 export const STREAM_CODE: Record<StreamName, number> = { flows: 1, events: 2, alerts: 3 };
 export const STREAM_BY_CODE: readonly (StreamName | undefined)[] = [undefined, 'flows', 'events', 'alerts'];
 
-const SENSOR_ID_RE = /^[A-Za-z0-9._-]{1,64}$/;
+// No leading dot: the id names the collector's output directory (no ".", "..", hidden names).
+const SENSOR_ID_RE = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/;
 export function isValidSensorId(id: string): boolean {
   return SENSOR_ID_RE.test(id);
 }
