@@ -211,7 +211,7 @@ export class Shipper {
       maxMemoryBytes: opts.maxMemoryBytes ?? 64 * 1024 * 1024,
       maxInFlightBatches: opts.maxInFlightBatches ?? 512,
       initialWindowBytes: opts.initialWindowBytes ?? 256 * 1024,
-      minWindowBytes: opts.minWindowBytes ?? 32 * 1024,
+      minWindowBytes: opts.minWindowBytes ?? 128 * 1024,
       maxWindowBytes: opts.maxWindowBytes ?? 4 * 1024 * 1024,
       initialRtoMs: opts.initialRtoMs ?? 500,
       minRtoMs: opts.minRtoMs ?? 200,

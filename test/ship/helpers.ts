@@ -113,7 +113,7 @@ export function ensureBuilt(): void {
 export async function spawnCollector(args: string[]): Promise<{ child: ChildProcess; stderr: () => string }> {
   const entry = join(ROOT, 'dist', 'sensor', 'ship', 'collector.js');
   const code = `import(${JSON.stringify(entry)}).then(async (m) => process.exit(await m.runCollect(process.argv.slice(1))))`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', code, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code, '--', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
   await new Promise<void>((res, rej) => {
