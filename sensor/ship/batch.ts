@@ -81,10 +81,14 @@ export class BatchBuilder {
 
 const decoder = new Decoder();
 
+/** Inflates a batch payload (refusing more than MAX_BATCH_RAW bytes). */
+export function inflateBatch(payload: Buffer): Buffer {
+  return inflateSync(payload, { maxOutputLength: MAX_BATCH_RAW });
+}
+
 /** Inflates and decodes a batch payload; throws on anything that is not an array of records. */
 export function decodeBatch(payload: Buffer): unknown[] {
-  const raw = inflateSync(payload, { maxOutputLength: MAX_BATCH_RAW });
-  const v = decoder.decode(raw);
+  const v = decoder.decode(inflateBatch(payload));
   if (!Array.isArray(v)) throw new Error('batch payload is not an array');
   return v;
 }

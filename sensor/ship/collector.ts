@@ -15,7 +15,8 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { decodeBatch } from './batch.js';
+import { inflateBatch } from './batch.js';
+import { JsonLinesWriter } from './msgpack-json.js';
 import { KeyFileError, loadKeyFile, type KeyRing } from './keys.js';
 import { Ledger } from './ledger.js';
 import { OutputFiles } from './output.js';
@@ -69,6 +70,7 @@ export class Collector {
   private readonly ledger: Ledger;
   private readonly out: OutputFiles;
   private readonly reasm: Reassembly;
+  private readonly json = new JsonLinesWriter();
   private readonly replay = new Map<string, ReplayWindow>();
   private readonly nonces = new NonceSource();
   private readonly log: (m: string) => void;
@@ -198,9 +200,9 @@ export class Collector {
 
   private deliver(h: ParsedHeader, skey: string, payload: Buffer, rinfo: dgram.RemoteInfo): void {
     const stream = STREAM_BY_CODE[h.stream]!;
-    let records: unknown[] | null = null;
+    let lines: { text: Buffer; count: number } | null = null;
     try {
-      records = decodeBatch(payload);
+      lines = this.json.transcode(inflateBatch(payload));
     } catch (e) {
       this.mBadBatches.inc();
       this.log(`sensor ${h.sensor} ${stream} batch ${h.seq}: undecodable payload (${(e as Error).message}); dropped`);
@@ -209,16 +211,12 @@ export class Collector {
       // Forward first: if we die after this but before the ledger line, the batch is forwarded
       // again on the retransmission and the upstream deduplicates it by its unchanged identity.
       this.forwarder?.forward(
-        { sensor: h.sensor, streamCode: h.stream, session: Buffer.from(h.session), seq: h.seq, records: records?.length ?? 0, originFloor: h.floor },
+        { sensor: h.sensor, streamCode: h.stream, session: Buffer.from(h.session), seq: h.seq, records: lines?.count ?? 0, originFloor: h.floor },
         payload,
       );
       let rel = '';
       let size = 0;
-      if (records && records.length) {
-        let text = '';
-        for (const rec of records) text += JSON.stringify(rec) + '\n';
-        ({ rel, size } = this.out.append(h.sensor, stream, Buffer.from(text), Date.now()));
-      }
+      if (lines && lines.count > 0) ({ rel, size } = this.out.append(h.sensor, stream, lines.text, Date.now()));
       this.ledger.commit(skey, h.seq, rel, size);
     } catch (e) {
       // Disk full, permissions: do not acknowledge; the sender keeps the batch and retries.
@@ -227,9 +225,9 @@ export class Collector {
     }
     this.batches++;
     this.mBatches.inc();
-    if (records) {
-      this.records += records.length;
-      this.mRecords.inc({ stream }, records.length);
+    if (lines) {
+      this.records += lines.count;
+      this.mRecords.inc({ stream }, lines.count);
     }
     this.queueAck(h, skey, rinfo);
   }
