@@ -22,6 +22,7 @@ import { Ledger } from './ledger.js';
 import { OutputFiles } from './output.js';
 import { DEFAULT_REASSEMBLY, Reassembly, type ReassemblyLimits } from './reassembly.js';
 import { Shipper } from './shipper.js';
+import { parseHostPort, UsageError } from './args.js';
 import {
   NonceSource, ReplayWindow, STREAM_BY_CODE, TYPE_ACK, TYPE_DATA, encodeAckBody, openDatagram, parseHeader, sealDatagram,
   type ParsedHeader,
@@ -315,18 +316,6 @@ export class Collector {
     return srv;
   }
 }
-
-/** Parses HOST:PORT ("[v6]:port" for IPv6). Throws naming the option. */
-export function parseHostPort(opt: string, v: string | undefined): { host: string; port: number } {
-  if (!v) throw new UsageError(`${opt} needs HOST:PORT`);
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(v) ?? /^([^:]+):(\d+)$/.exec(v);
-  if (!m) throw new UsageError(`${opt} ${v}: expected HOST:PORT (IPv6 as [ADDR]:PORT)`);
-  const port = Number(m[2]);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`${opt} ${v}: port must be 0-65535`);
-  return { host: m[1], port };
-}
-
-export class UsageError extends Error {}
 
 function parseIntOpt(opt: string, v: string | undefined, min: number, max: number): number {
   const n = Number(v);
