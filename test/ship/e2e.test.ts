@@ -63,7 +63,8 @@ describe('shipper → collector on loopback', () => {
     const proxy = new LossyProxy(c.port, 0.05, 0.05, 7);
     await proxy.start();
     cleanups.push(() => proxy.close());
-    const s = new Shipper({ host: '127.0.0.1', port: proxy.port, keys: loadKeyFile(kf), sensorId: 'lossy', spoolDir: `${dir}/spool`, minRtoMs: 50, initialRtoMs: 100, log: () => {} });
+    const s = new Shipper({ host: '127.0.0.1', port: proxy.port, keys: loadKeyFile(kf), sensorId: 'lossy', spoolDir: `${dir}/spool`, minRtoMs: 50, initialRtoMs: 100, log: () => {},
+      limits: { flows: { maxRecords: 100 } } }); // ~100 batches: enough acks that some are lost too
     await s.start();
     cleanups.push(() => void s.close());
     for (let i = 0; i < 10000; i++) s.push('flows', flowRecord(i, 'L'));

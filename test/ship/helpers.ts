@@ -65,7 +65,9 @@ export class LossyProxy {
   forwarded = [0, 0];
   dropped = [0, 0];
   constructor(public targetPort: number, private readonly lossUp: number, private readonly lossDown: number, seed = 1) {
+    // One generator per direction, so each direction's drop pattern does not depend on timing.
     const r = rng(seed);
+    const rDown = rng(seed + 1000);
     this.sock.on('message', (m, ri) => {
       this.client = ri;
       if (r() < this.lossUp) return void this.dropped[0]++;
@@ -74,7 +76,7 @@ export class LossyProxy {
     });
     this.up.on('message', (m) => {
       if (!this.client) return;
-      if (r() < this.lossDown) return void this.dropped[1]++;
+      if (rDown() < this.lossDown) return void this.dropped[1]++;
       this.forwarded[1]++;
       this.sock.send(m, this.client.port, this.client.address);
     });
