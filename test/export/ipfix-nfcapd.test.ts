@@ -2,22 +2,13 @@
 // reads back the same flows (addresses, ports, protocol, bytes and packets both ways).
 // Needs the apt package nfdump (nfcapd + nfdump).
 import { spawn, spawnSync } from 'node:child_process';
-import dgram from 'node:dgram';
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { flowRecord } from '../../bench/synthetic.mjs';
 import { IpfixExporter, type ConnLike } from '../../sensor/export/ipfix.js';
-import { sleep, tmp, until } from '../ship/helpers.js';
+import { freePort, sleep, tmp, until } from '../ship/helpers.js';
 
 const haveNfdump = spawnSync('nfcapd', ['-V']).status === 0;
-
-async function freePort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const p = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
-}
 
 function conns(n: number): ConnLike[] {
   const out: ConnLike[] = [];

@@ -1,6 +1,5 @@
 // Faults on real sockets: the collector killed (SIGKILL) mid-stream and restarted later, the sensor
 // restarted with a non-empty spool, a crash between output write and ledger line.
-import dgram from 'node:dgram';
 import { appendFileSync, readdirSync, statSync } from 'node:fs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { flowRecord } from '../../bench/synthetic.mjs';
@@ -9,21 +8,13 @@ import { loadKeyFile } from '../../sensor/ship/keys.js';
 import { Ledger } from '../../sensor/ship/ledger.js';
 import { OutputFiles } from '../../sensor/ship/output.js';
 import { Shipper } from '../../sensor/ship/shipper.js';
-import { countBy, ensureBuilt, keyFile, LossyProxy, readRecords, sleep, spawnCollector, tmp } from './helpers.js';
+import { countBy, ensureBuilt, freePort, keyFile, LossyProxy, readRecords, sleep, spawnCollector, tmp } from './helpers.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 beforeAll(() => ensureBuilt());
-
-async function freePort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const p = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
-}
 
 function exactlyOnce(outDir: string, sensor: string, n: number, prefix: string): void {
   const recs = readRecords(outDir, sensor, 'flows');

@@ -133,6 +133,15 @@ export async function spawnCollector(args: string[]): Promise<{ child: ChildProc
   return { child, stderr: () => err };
 }
 
+/** A UDP port on 127.0.0.1 that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+  const p = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return p;
+}
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls until fn() is true or the timeout passes; returns fn()'s last value. */

@@ -10,7 +10,7 @@ import { loadKeyFile } from '../../sensor/ship/keys.js';
 import { OptionError, parseShipOptions, takeOutputArgs } from '../../sensor/ship/options.js';
 import { createOutputs, registerShipperMetrics } from '../../sensor/ship/outputs.js';
 import { Shipper } from '../../sensor/ship/shipper.js';
-import { countBy, keyFile, readRecords, tmp, until } from './helpers.js';
+import { countBy, freePort, keyFile, readRecords, tmp, until } from './helpers.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -119,13 +119,7 @@ describe('relay mode', () => {
       `up ${loadKeyFile(upKeys).send.key.toString('hex')}`,
       `k1 ${loadKeyFile(edgeKeys).send.key.toString('hex')}`,
     ], 'relay-keys');
-    const upPort = await (async () => {
-      const s = dgram.createSocket('udp4');
-      await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-      const port = s.address().port;
-      await new Promise<void>((r) => s.close(() => r()));
-      return port;
-    })();
+    const upPort = await freePort();
     const relay = new Collector({ host: '127.0.0.1', port: 0, outDir: `${dir}/relay`, keys: loadKeyFile(relayKeys), forward: { host: '127.0.0.1', port: upPort }, log: () => {} });
     await relay.start();
     cleanups.push(() => relay.close());
