@@ -67,6 +67,7 @@ function templateSet(): Buffer {
 }
 
 const TEMPLATE_SET = templateSet();
+const SCRATCH = Buffer.alloc(32);
 
 /** The fields of a conn record this exporter reads (Zeek conn.log names). */
 export interface ConnLike {
@@ -191,7 +192,19 @@ export class IpfixExporter {
       this.stats.skippedInterim++;
       return;
     }
+    const dur = r.duration ?? 0;
+    const counters = [r.orig_ip_bytes ?? 0, r.orig_pkts ?? 0, r.resp_ip_bytes ?? 0, r.resp_pkts ?? 0];
+    if (!Number.isFinite(r.ts) || !Number.isFinite(dur) || !counters.every((c) => Number.isFinite(c) && c >= 0)) {
+      this.stats.skippedInvalid++;
+      return;
+    }
     const v6 = isIP(r['id.orig_h']) === 6;
+    const al = v6 ? 16 : 4;
+    // Addresses first, into scratch space: a bad record must not leave a half-written one behind.
+    if (!writeAddr(SCRATCH, 0, r['id.orig_h'], v6) || !writeAddr(SCRATCH, al, r['id.resp_h'], v6)) {
+      this.stats.skippedInvalid++;
+      return;
+    }
     const tpl = v6 ? TPL_V6 : TPL_V4;
     const size = v6 ? RECORD_V6 : RECORD_V4;
     if (this.setTpl !== tpl) {
@@ -205,21 +218,17 @@ export class IpfixExporter {
     let o = this.len;
     const start = Math.round(r.ts * 1000);
     b.writeBigUInt64BE(BigInt(start), o);
-    b.writeBigUInt64BE(BigInt(Math.round((r.ts + (r.duration ?? 0)) * 1000)), o + 8);
+    b.writeBigUInt64BE(BigInt(Math.round((r.ts + dur) * 1000)), o + 8);
     o += 16;
-    const al = v6 ? 16 : 4;
-    if (!writeAddr(b, o, r['id.orig_h'], v6) || !writeAddr(b, o + al, r['id.resp_h'], v6)) {
-      this.stats.skippedInvalid++;
-      return;
-    }
+    SCRATCH.copy(b, o, 0, 2 * al);
     o += 2 * al;
     b.writeUInt16BE((r['id.orig_p'] ?? 0) & 0xffff, o);
     b.writeUInt16BE((r['id.resp_p'] ?? 0) & 0xffff, o + 2);
     const proto = r.proto === 'icmp' && v6 ? 58 : (PROTO[r.proto] ?? 0);
     b[o + 4] = proto;
     o += 5;
-    for (const v of [r.orig_ip_bytes, r.orig_pkts, r.resp_ip_bytes, r.resp_pkts]) {
-      b.writeBigUInt64BE(BigInt(Math.max(0, Math.floor(v ?? 0))), o);
+    for (const v of counters) {
+      b.writeBigUInt64BE(BigInt(Math.floor(v)), o);
       o += 8;
     }
     b.writeUInt16BE((r.vlan ?? 0) & 0x0fff, o);

@@ -101,7 +101,7 @@ export function registerShipperMetrics(registry: Registry, stats: ShipperStats):
     ['batchesLost', 'ndr_ship_batches_lost_total', 'Batches dropped without acknowledgement (data loss)'],
     ['recordsLost', 'ndr_ship_records_lost_total', 'Records dropped without acknowledgement (data loss)'],
     ['spoolEvictions', 'ndr_ship_spool_evictions_total', 'Batches evicted at the spool cap (data loss)'],
-    ['recordsOversize', 'ndr_ship_records_oversize_total', 'Records refused as larger than a batch'],
+    ['recordsRefused', 'ndr_ship_records_refused_total', 'Records refused: larger than a batch, or not encodable'],
     ['acksRejected', 'ndr_ship_acks_rejected_total', 'Ack datagrams that failed parsing or authentication'],
     ['sendErrors', 'ndr_ship_send_errors_total', 'Socket send errors'],
   ];

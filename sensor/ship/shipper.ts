@@ -72,7 +72,7 @@ export interface ShipperOptions {
 /** Counters and gauges for the metrics module; read it, do not write it. */
 export interface ShipperStats {
   recordsPushed: number;
-  recordsOversize: number;
+  recordsRefused: number;
   batchesClosed: number;
   batchesSent: number;
   batchesRetransmitted: number;
@@ -167,7 +167,7 @@ export interface ForwardMeta {
 
 export class Shipper {
   readonly stats: ShipperStats = {
-    recordsPushed: 0, recordsOversize: 0, batchesClosed: 0, batchesSent: 0, batchesRetransmitted: 0, batchesAcked: 0,
+    recordsPushed: 0, recordsRefused: 0, batchesClosed: 0, batchesSent: 0, batchesRetransmitted: 0, batchesAcked: 0,
     recordsAcked: 0, datagramsSent: 0, datagramsRetransmitted: 0, sendErrors: 0, acksReceived: 0, acksRejected: 0,
     batchesLost: 0, recordsLost: 0, spoolEvictions: 0, spoolErrors: 0, inFlightBatches: 0, inFlightBytes: 0,
     queuedBatches: 0, memoryBytes: 0, spooledBatches: 0, spooledBytes: 0, windowBytes: 0, srttMs: 0, rtoMs: 0,
@@ -292,13 +292,13 @@ export class Shipper {
     try {
       enc = builder.encode(record);
     } catch (e) {
-      this.stats.recordsOversize++;
+      this.stats.recordsRefused++;
       this.log(`record not encodable (${(e as Error).message}); dropped`);
       return;
     }
     this.stats.recordsPushed++;
     if (enc.length > lim.maxBytes) {
-      this.stats.recordsOversize++;
+      this.stats.recordsRefused++;
       this.log(`${stream} record of ${enc.length} bytes exceeds the batch limit ${lim.maxBytes}; dropped`);
       return;
     }
@@ -423,7 +423,8 @@ export class Shipper {
         this.log(`spool write failed (${(e as Error).message}); batch kept in memory only`);
       }
     }
-    this.stats.memoryBytes += b.bytes;
+    if (b.spool && this.stats.memoryBytes + b.bytes > this.o.maxMemoryBytes) b.payload = null;
+    else this.stats.memoryBytes += b.bytes;
     this.pending[b.streamCode].push(b);
     this.stats.queuedBatches++;
     this.enforceMemory();
@@ -448,23 +449,14 @@ export class Shipper {
     this.stats.queuedBatches++;
   }
 
-  /** Payloads beyond the memory cap: drop the in-memory copy of spooled batches, or evict (no spool). */
+  /**
+   * Payloads beyond the memory cap. With a spool the newest batch simply keeps no memory copy (the
+   * oldest go out next and are needed soonest; the newest is read back from disk when its turn
+   * comes). Without a spool the oldest queued batch is evicted: data loss, counted.
+   */
   private enforceMemory(): void {
-    if (this.stats.memoryBytes <= this.o.maxMemoryBytes) return;
-    // Newest queued batches give up their memory copy first: the oldest go out next and are needed soonest.
-    for (let code = 1; code <= 3 && this.stats.memoryBytes > this.o.maxMemoryBytes; code++) {
-      if (!this.spool) break;
-      const q = [...this.pending[code]].reverse();
-      for (const b of q) {
-        if (this.stats.memoryBytes <= this.o.maxMemoryBytes) break;
-        if (b.payload && b.spool && !b.inFlight) {
-          this.stats.memoryBytes -= b.payload.length;
-          b.payload = null;
-        }
-      }
-    }
     while (this.stats.memoryBytes > this.o.maxMemoryBytes) {
-      const victim = this.oldestPendingByPriority((b) => b.payload !== null);
+      const victim = this.oldestPendingByPriority((b) => b.payload !== null && !b.spool);
       if (!victim) break;
       this.drop(victim, 'memory cap without spool');
     }

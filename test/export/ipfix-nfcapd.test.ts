@@ -36,12 +36,15 @@ describe.runIf(haveNfdump)('IPFIX → nfcapd → nfdump', () => {
       await ex.start();
       const records = conns(3000);
       records.push({ ...(flowRecord(99999, 'I') as ConnLike), interim: true }); // not exported
+      records.splice(1500, 0, { ...(flowRecord(99998, 'I') as ConnLike), 'id.resp_h': '10.20.1.300' }); // counted, skipped
+      records.splice(10, 0, { ...(flowRecord(99997, 'I') as ConnLike), orig_pkts: Number.NaN });
       for (let i = 0; i < records.length; i++) {
         ex.push(records[i]);
         if (i % 200 === 0) await sleep(1); // let nfcapd keep up with its socket
       }
       await ex.close();
       expect(ex.stats.skippedInterim).toBe(1);
+      expect(ex.stats.skippedInvalid).toBe(2);
       expect(ex.stats.templates).toBeGreaterThan(2); // re-sent periodically
       await sleep(500);
     } finally {

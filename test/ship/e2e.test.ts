@@ -94,4 +94,24 @@ describe('shipper → collector on loopback', () => {
     await s.drain(10000);
     expectExactlyOnce(`${dir}/out`, 'prio', 'flows', 'uid', 3000, 'P');
   });
+
+  it('keeps payload memory under its cap by reading queued batches back from the spool', async () => {
+    const dir = tmp();
+    const kf = keyFile(dir);
+    const c = await collector(`${dir}/out`, kf);
+    const s = new Shipper({ host: '127.0.0.1', port: c.port, keys: loadKeyFile(kf), sensorId: 'mem', spoolDir: `${dir}/spool`, maxMemoryBytes: 200_000, maxInFlightBatches: 2, log: () => {} });
+    await s.start();
+    cleanups.push(() => void s.close());
+    let peak = 0;
+    for (let i = 0; i < 20000; i++) {
+      s.push('flows', flowRecord(i, 'M'));
+      peak = Math.max(peak, s.stats.memoryBytes);
+    }
+    expect(s.stats.spooledBatches).toBeGreaterThan(5); // a queue built up
+    const r = await s.drain(20000);
+    expect(r.spooled + r.unacked).toBe(0);
+    // Cap plus the two batches in flight (read back from disk when sent).
+    expect(peak).toBeLessThan(200_000 + 2 * 80_000);
+    expectExactlyOnce(`${dir}/out`, 'mem', 'flows', 'uid', 20000, 'M');
+  });
 });
