@@ -148,6 +148,33 @@ describe('faults', () => {
     expect(r.spooledRecords + s.stats.recordsLost).toBe(20000);
   });
 
+  it('batches evicted at the spool cap show up at the collector as sequence gaps', async () => {
+    const dir = tmp();
+    const kf = keyFile(dir);
+    const port = await freePort(); // collector starts later
+    const s = new Shipper({ host: '127.0.0.1', port, keys: loadKeyFile(kf), sensorId: 'gaps', spoolDir: `${dir}/spool`, spoolMaxBytes: 300_000, maxRtoMs: 300, log: () => {} });
+    await s.start();
+    cleanups.push(() => void s.close());
+    for (let i = 0; i < 20000; i++) s.push('flows', flowRecord(i, 'G'));
+    s.flush();
+    const evicted = s.stats.spoolEvictions;
+    expect(evicted).toBeGreaterThan(3);
+    const c = new Collector({ host: '127.0.0.1', port, outDir: `${dir}/out`, keys: loadKeyFile(kf), log: () => {} });
+    await c.start();
+    cleanups.push(() => c.close());
+    await s.drain(10000);
+    // Later traffic carries the floor past the evicted seqs.
+    for (let i = 20000; i < 21000; i++) s.push('flows', flowRecord(i, 'G'));
+    const r = await s.drain(10000);
+    expect(r.spooled + r.unacked).toBe(0);
+    const m = await c.registry.getSingleMetricAsString('ndr_collector_sequence_gaps_total');
+    expect(m).toContain(`ndr_collector_sequence_gaps_total{sensor="gaps",stream="flows"} ${evicted}`);
+    // Everything not evicted arrived exactly once.
+    const recs = readRecords(`${dir}/out`, 'gaps', 'flows');
+    expect(recs.length).toBe(21000 - s.stats.recordsLost);
+    expect(new Set(recs.map((x) => x.uid)).size).toBe(recs.length);
+  });
+
   it('recovery truncates records written without a ledger line (crash between the two)', () => {
     const dir = tmp();
     const l1 = new Ledger(dir);
