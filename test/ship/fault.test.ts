@@ -1,5 +1,6 @@
 // Faults on real sockets: the collector killed (SIGKILL) mid-stream and restarted later, the sensor
 // restarted with a non-empty spool, a crash between output write and ledger line.
+import { spawn } from 'node:child_process';
 import { appendFileSync, readdirSync, statSync } from 'node:fs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { flowRecord } from '../../bench/synthetic.mjs';
@@ -8,7 +9,7 @@ import { loadKeyFile } from '../../sensor/ship/keys.js';
 import { Ledger } from '../../sensor/ship/ledger.js';
 import { OutputFiles } from '../../sensor/ship/output.js';
 import { Shipper } from '../../sensor/ship/shipper.js';
-import { countBy, ensureBuilt, freePort, keyFile, LossyProxy, readRecords, sleep, spawnCollector, tmp } from './helpers.js';
+import { countBy, ensureBuilt, freePort, keyFile, LossyProxy, readRecords, ROOT, sleep, spawnCollector, tmp, until } from './helpers.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -118,6 +119,52 @@ describe('faults', () => {
     // Spooled (older) batches were written before the new session's batches.
     const recs = readRecords(`${dir}/out`, 'restart', 'flows');
     expect(recs[0].uid).toBe(flowRecord(0, 'R').uid);
+  });
+
+  it('a SIGKILLed sensor loses nothing it had closed into batches: the next start delivers the spool', async () => {
+    const dir = tmp();
+    const kf = keyFile(dir);
+    const port = await freePort();
+    const mk = () => new Collector({ host: '127.0.0.1', port, outDir: `${dir}/out`, keys: loadKeyFile(kf), log: () => {} });
+    let c = mk();
+    await c.start();
+    // The sensor process: ships 4,000 records, flushes (all closed into batches and spooled), says so,
+    // then keeps pushing until it is killed.
+    const code = `
+      const { Shipper } = await import(${JSON.stringify(`${ROOT}/dist/sensor/ship/shipper.js`)});
+      const { loadKeyFile } = await import(${JSON.stringify(`${ROOT}/dist/sensor/ship/keys.js`)});
+      const { flowRecord } = await import(${JSON.stringify(`${ROOT}/bench/synthetic.mjs`)});
+      const s = new Shipper({ host: '127.0.0.1', port: ${port}, keys: loadKeyFile(${JSON.stringify(kf)}), sensorId: 'crash', spoolDir: ${JSON.stringify(`${dir}/spool`)}, log: () => {} });
+      await s.start();
+      for (let i = 0; i < 4000; i++) s.push('flows', flowRecord(i, 'Z'));
+      s.flush();
+      process.stdout.write('flushed\\n');
+      let i = 4000;
+      setInterval(() => { for (let k = 0; k < 300; k++) s.push('flows', flowRecord(i++, 'Z')); }, 5);
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    expect(await until(() => out.includes('flushed'), 10000)).toBe(true);
+    await sleep(100);
+    await c.close(); // from now on nothing is acknowledged: batches pile up in the spool
+    await sleep(150);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(readdirSync(`${dir}/spool`).filter((f) => f.endsWith('.nsb')).length).toBeGreaterThan(0); // unacknowledged at the kill
+    c = mk();
+    await c.start();
+    cleanups.push(() => c.close());
+    const s = new Shipper({ host: '127.0.0.1', port, keys: loadKeyFile(kf), sensorId: 'crash', spoolDir: `${dir}/spool`, log: () => {} });
+    await s.start();
+    cleanups.push(() => void s.close());
+    const r = await s.drain(10000);
+    expect(r.spooled + r.unacked).toBe(0);
+    const recs = readRecords(`${dir}/out`, 'crash', 'flows');
+    const counts = countBy(recs, 'uid');
+    for (let i = 0; i < 4000; i++) expect(counts.get(flowRecord(i, 'Z').uid)).toBe(1);
+    expect([...counts.values()].every((n) => n === 1)).toBe(true);
+    expect(recs.length).toBeGreaterThan(4000); // some later batches were closed before the kill, too
   });
 
   it('without a spool, unacknowledged batches are counted as lost at close, not silently', async () => {
