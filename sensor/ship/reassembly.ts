@@ -14,6 +14,8 @@ export const DEFAULT_REASSEMBLY: ReassemblyLimits = { maxBatches: 1024, maxBytes
 
 interface Partial {
   count: number;
+  /** Length of every chunk but the last (0 until one is seen). */
+  chunkLen: number;
   got: number;
   bytes: number;
   firstAt: number;
@@ -39,12 +41,19 @@ export class Reassembly {
     let p = this.map.get(key);
     if (!p) {
       while (this.map.size >= this.lim.maxBatches) this.evictOldest();
-      p = { count, got: 0, bytes: 0, firstAt: now, chunks: new Array(count) };
+      p = { count, chunkLen: 0, got: 0, bytes: 0, firstAt: now, chunks: new Array(count) };
       this.map.set(key, p);
     } else if (p.count !== count) {
       return { kind: 'mismatch' };
     }
     if (p.chunks[index]) return { kind: 'duplicate' };
+    // All chunks but the last have one length; a chunk cut differently (another sender
+    // configuration) would corrupt the batch, so it is refused like a count mismatch.
+    if (index < count - 1) {
+      if (p.chunkLen === 0) p.chunkLen = chunk.length;
+      else if (chunk.length !== p.chunkLen) return { kind: 'mismatch' };
+    }
+    if (p.chunkLen > 0 && index === count - 1 && chunk.length > p.chunkLen) return { kind: 'mismatch' };
     p.chunks[index] = chunk;
     p.got++;
     p.bytes += chunk.length;

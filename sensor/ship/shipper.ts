@@ -212,7 +212,7 @@ export class Shipper {
       maxInFlightBatches: opts.maxInFlightBatches ?? 512,
       initialWindowBytes: opts.initialWindowBytes ?? 256 * 1024,
       minWindowBytes: opts.minWindowBytes ?? 128 * 1024,
-      maxWindowBytes: opts.maxWindowBytes ?? 4 * 1024 * 1024,
+      maxWindowBytes: opts.maxWindowBytes ?? 1024 * 1024,
       initialRtoMs: opts.initialRtoMs ?? 500,
       minRtoMs: opts.minRtoMs ?? 200,
       maxRtoMs: opts.maxRtoMs ?? 5000,
@@ -226,8 +226,10 @@ export class Shipper {
     };
     this.log = opts.log ?? ((m) => process.stderr.write(`ship: ${m}\n`));
     this.sensorIdBytes = Buffer.from(opts.sensorId, 'latin1');
-    // Chunk size from the worst-case header (longest sensor id we may forward for).
-    this.chunkMax = this.o.payloadBytes - headerLength(this.o.keys.send.idBytes.length, 64) - TAG_LEN;
+    // Chunk size from the worst-case header (longest key id and sensor id), so that the cut of a
+    // batch depends only on payloadBytes: a retransmission after a key rotation or by a relay cuts
+    // the batch exactly as before, and the collector can merge chunks of both transmissions.
+    this.chunkMax = this.o.payloadBytes - headerLength(16, 64) - TAG_LEN;
     if (this.chunkMax < 256) throw new Error(`payload size ${this.o.payloadBytes} leaves no room for data`);
     for (const s of STREAMS) {
       const l = this.limits[s];
@@ -643,6 +645,7 @@ export class Shipper {
       const b = t.unacked.get(s);
       if (b) this.acked(b, now);
     }
+    t.floor(); // advance the low pointer so the next cumulative ack starts from there
     this.pump();
   }
 

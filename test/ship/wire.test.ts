@@ -76,3 +76,31 @@ describe('wire format', () => {
     }
   });
 });
+
+describe('reassembly', () => {
+  it('refuses chunks cut differently from earlier ones of the same batch, and bounds memory', async () => {
+    const { Reassembly } = await import('../../sensor/ship/reassembly.js');
+    const r = new Reassembly({ maxBatches: 2, maxBytes: 1000, timeoutMs: 100 });
+    expect(r.add('a', 0, 3, Buffer.alloc(10), 0).kind).toBe('stored');
+    expect(r.add('a', 1, 3, Buffer.alloc(11), 0).kind).toBe('mismatch');
+    expect(r.add('a', 2, 3, Buffer.alloc(11), 0).kind).toBe('mismatch');
+    expect(r.add('a', 1, 4, Buffer.alloc(10), 0).kind).toBe('mismatch');
+    expect(r.add('a', 0, 3, Buffer.alloc(10), 0).kind).toBe('duplicate');
+    expect(r.add('a', 2, 3, Buffer.from('xyz'), 0).kind).toBe('stored');
+    const done = r.add('a', 1, 3, Buffer.alloc(10, 1), 0);
+    expect(done.kind).toBe('complete');
+    if (done.kind === 'complete') expect(done.payload.length).toBe(23);
+    expect(r.pending).toBe(0);
+    r.add('b', 0, 5, Buffer.alloc(400), 0);
+    r.add('c', 0, 5, Buffer.alloc(400), 0);
+    r.add('d', 0, 5, Buffer.alloc(400), 0); // third batch: over maxBatches, oldest goes
+    expect(r.pending).toBe(2);
+    r.add('d', 1, 5, Buffer.alloc(400), 0); // 1200 bytes > 1000: 'c' goes, not the growing 'd'
+    expect(r.pending).toBe(1);
+    expect(r.bytes).toBe(800);
+    expect(r.evictedCap).toBe(2);
+    expect(r.expire(50)).toBe(0);
+    expect(r.expire(100)).toBe(1);
+    expect(r.bytes).toBe(0);
+  });
+});
