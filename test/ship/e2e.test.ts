@@ -1,4 +1,5 @@
 // End to end on real loopback sockets: Shipper → Collector, exactly-once by record uid.
+import { readdirSync, statSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { flowRecord, alertRecord } from '../../bench/synthetic.mjs';
 import { Collector } from '../../sensor/ship/collector.js';
@@ -113,5 +114,28 @@ describe('shipper → collector on loopback', () => {
     // Cap plus the two batches in flight (read back from disk when sent).
     expect(peak).toBeLessThan(200_000 + 2 * 80_000);
     expectExactlyOnce(`${dir}/out`, 'mem', 'flows', 'uid', 20000, 'M');
+  });
+
+  it('rotates output files by size; records stay exactly once across files and a collector restart', async () => {
+    const dir = tmp();
+    const kf = keyFile(dir);
+    const opts = { rotateBytes: 300_000 };
+    const c1 = new Collector({ host: '127.0.0.1', port: 0, outDir: `${dir}/out`, keys: loadKeyFile(kf), log: () => {}, ...opts });
+    await c1.start();
+    const s = new Shipper({ host: '127.0.0.1', port: c1.port, keys: loadKeyFile(kf), sensorId: 'rot', log: () => {} });
+    await s.start();
+    cleanups.push(() => void s.close());
+    for (let i = 0; i < 6000; i++) s.push('flows', flowRecord(i, 'O'));
+    expect((await s.drain(10000)).unacked).toBe(0);
+    await c1.close();
+    const c2 = await collector(`${dir}/out`, kf, { port: c1.port, ...opts });
+    void c2;
+    for (let i = 6000; i < 9000; i++) s.push('flows', flowRecord(i, 'O'));
+    expect((await s.drain(10000)).unacked).toBe(0);
+    const files = readdirSync(`${dir}/out/rot`);
+    expect(files.filter((f) => /^flows-\d{8}T\d{6}Z-\d+\.jsonl$/.test(f)).length).toBeGreaterThanOrEqual(5);
+    expect(files).toContain('flows.jsonl');
+    for (const f of files) expect(statSync(`${dir}/out/rot/${f}`).size).toBeLessThan(300_000 + 400_000); // one batch past the limit at most
+    expectExactlyOnce(`${dir}/out`, 'rot', 'flows', 'uid', 9000, 'O');
   });
 });
