@@ -3,7 +3,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,16 +99,38 @@ export class LossyProxy {
   }
 }
 
-/** Builds dist/ if any sensor/ship source is newer than its compiled file (child processes run dist/). */
-export function ensureBuilt(): void {
-  const srcDir = join(ROOT, 'sensor', 'ship');
-  let stale = false;
-  for (const f of readdirSync(srcDir)) {
-    if (!f.endsWith('.ts')) continue;
-    const js = join(ROOT, 'dist', 'sensor', 'ship', f.replace(/\.ts$/, '.js'));
-    if (!existsSync(js) || statSync(js).mtimeMs < statSync(join(srcDir, f)).mtimeMs) stale = true;
+function distIsStale(): boolean {
+  for (const sub of ['ship', 'export']) {
+    const srcDir = join(ROOT, 'sensor', sub);
+    for (const f of readdirSync(srcDir)) {
+      if (!f.endsWith('.ts')) continue;
+      const js = join(ROOT, 'dist', 'sensor', sub, f.replace(/\.ts$/, '.js'));
+      if (!existsSync(js) || statSync(js).mtimeMs < statSync(join(srcDir, f)).mtimeMs) return true;
+    }
   }
-  if (stale) execFileSync('npx', ['tsc', '-p', '.'], { cwd: ROOT, stdio: 'inherit' });
+  return false;
+}
+
+/** Builds dist/ if a sensor/ship or sensor/export source is newer than its compiled file (child processes run dist/). */
+export function ensureBuilt(): void {
+  if (!distIsStale()) return;
+  // Test files run in parallel processes: one builds, the others wait for it (mkdir is atomic).
+  const lock = join(tmpdir(), `ndr-ship-build-${Buffer.from(ROOT).toString('hex').slice(-32)}`);
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      const st = statSync(lock, { throwIfNoEntry: false });
+      if (st && Date.now() - st.mtimeMs > 120_000) rmSync(lock, { recursive: true, force: true });
+      execFileSync('sleep', ['0.2']);
+    }
+  }
+  try {
+    if (distIsStale()) execFileSync('npx', ['tsc', '-p', '.'], { cwd: ROOT, stdio: 'inherit' });
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 /** Starts `collect` from dist/ in a child process; resolves once it listens. */
