@@ -480,8 +480,8 @@ class SmbSession implements AppSession, RpcHost {
         const dOff = u16(b, body + 2) & 0xff;
         const n = u32(b, body + 4);
         let f = p?.file;
-        if (!f && p && p.fid !== undefined && p.fid !== -1 && looksDce(b, m + dOff, Math.min(n, end - m - dOff))) {
-          f = this.adoptPipe(p.fid, p.tid);
+        if (!f && p && p.fid !== undefined && p.fid !== -1) {
+          f = this.adopt(p.fid, p.tid, looksDce(b, m + dOff, Math.min(n, end - m - dOff)));
         }
         if (!f) return;
         if (f.pipe === undefined && looksDce(b, m + dOff, Math.min(n, end - m - dOff))) f.pipe = true;
@@ -571,7 +571,7 @@ class SmbSession implements AppSession, RpcHost {
             const oOff = u32(b, body + 32);
             const oLen = u32(b, body + 36);
             let f = p.file;
-            if (!f && looksDce(b, m + oOff, Math.min(oLen, end - m - oOff))) f = this.adoptPipe(fidKey(b, body + 8), p.tid);
+            if (!f && looksDce(b, m + oOff, Math.min(oLen, end - m - oOff))) f = this.adopt(fidKey(b, body + 8), p.tid, true);
             if (f?.pipe) this.pipeData(f, 1, b, m + oOff, oLen, end, ts);
           }
           return; // carried DCE/RPC is logged as dce_rpc
@@ -668,17 +668,22 @@ class SmbSession implements AppSession, RpcHost {
     let f = fk === -1 ? this.lastCreated : this.files.get(fk);
     const dce = data < end && looksDce(b, data, Math.min(n, end - data));
     if (!f) {
-      if (!dce || fk === -1) return undefined;
-      f = this.adoptPipe(fk, tid);
+      if (fk === -1) return undefined;
+      f = this.adopt(fk, tid, dce);
     }
     if (f.pipe === undefined && dce) f.pipe = true;
     return f;
   }
 
-  private adoptPipe(fk: number, tid: number): SmbFile {
+  /**
+   * A handle opened before the capture started (long-lived mapped drives are the norm): track it
+   * under the name "<unknown>" so its I/O still aggregates; a DCE/RPC payload marks it a pipe.
+   */
+  private adopt(fk: number, tid: number, dce: boolean): SmbFile {
     const tree = this.trees.get(tid);
-    const f = new SmbFile('<unknown pipe>', tree?.path, 0, true);
+    const f = new SmbFile('<unknown>', tree?.path, 0, dce || tree?.type === 'PIPE' ? true : tree?.type ? false : undefined);
     if (this.files.size < MAX_FILES) this.files.set(fk, f);
+    else this.count('smb_files_untracked');
     return f;
   }
 
