@@ -75,8 +75,7 @@ function filetime(b: Uint8Array, p: number): number | undefined {
   if (lo === 0 && hi === 0) return undefined;
   // Same double arithmetic as Zeek's filetime2zeektime (uint64 → double, /1e7, − epoch offset),
   // so values agree with smb_files.log to the microsecond (the exact value can differ by ~1 µs).
-  const secs = (hi * 4294967296 + lo) / 1e7 - 11644473600;
-  return Math.round(secs * 1e6) / 1e6;
+  return (hi * 4294967296 + lo) / 1e7 - 11644473600;
 }
 function utf16(b: Uint8Array, p: number, n: number): string {
   return Buffer.from(b.buffer, b.byteOffset + p, Math.min(n, 2048) & ~1).toString('utf16le');

@@ -38,11 +38,14 @@ export function readZeekLog(path: string): ZeekRow[] {
   return rows;
 }
 
+/** Zeek columns of type `time` or `interval`: printed with 6 decimals even when integral. */
+const TIME_FIELD = /^(ts|rtt|from|till|duration)$|^times\.|\.ts$/;
+
 /** How one of our event fields renders in Zeek's TSV (bools T/F, times to 6 decimals, vectors comma-joined). */
-export function asZeek(v: unknown): string | undefined {
+export function asZeek(v: unknown, key = ''): string | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v === 'boolean') return v ? 'T' : 'F';
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : v.toFixed(6);
+  if (typeof v === 'number') return TIME_FIELD.test(key) || !Number.isInteger(v) ? v.toFixed(6) : String(v);
   if (Array.isArray(v)) return v.length ? v.map((x) => asZeek(x)).join(',') : '';
   return String(v);
 }
@@ -62,7 +65,7 @@ export function matchRows<E extends Record<string, unknown>>(zeek: ZeekRow[], ou
   const matched: Array<{ zeek: ZeekRow; ours: E }> = [];
   const missing: ZeekRow[] = [];
   for (const z of zeek) {
-    const i = ours.findIndex((e, j) => !used.has(j) && keys.every((k) => asZeek(e[k]) === z[k]));
+    const i = ours.findIndex((e, j) => !used.has(j) && keys.every((k) => asZeek(e[k], k) === z[k]));
     if (i < 0) missing.push(z);
     else {
       used.add(i);
