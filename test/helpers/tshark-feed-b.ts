@@ -9,7 +9,8 @@
  * stream (`-z follow,tcp,raw`) to cross-check that assembler.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AppEvent, AppParser, Dir, SessionContext } from '../../parsers/app/types.js';
@@ -231,4 +232,26 @@ export function runChunks(parser: AppParser, chunks: Array<{ dir: Dir; bytes: Ui
   }
   session.end(ts);
   return { events, services, counters, probed, done: session.done };
+}
+
+/**
+ * A genbench.py capture (../shared/bench), generated once per (seed, packets) into the OS temp
+ * directory and reused; returns its path. Generation is deterministic (same seed, same bytes).
+ */
+export function genbenchCapture(seed: number, packets: number): string {
+  const dir = join(tmpdir(), 'ndr-sensor-app-b');
+  mkdirSync(dir, { recursive: true });
+  const out = join(dir, `genbench-s${seed}-p${packets}.pcap`);
+  const meta = out + '.json';
+  let ok = false;
+  try {
+    ok = existsSync(out) && JSON.parse(readFileSync(meta, 'utf8')).packets_written === packets;
+  } catch {
+    ok = false;
+  }
+  if (!ok) {
+    const gen = resolve(REPO_ROOT, '..', 'shared', 'bench', 'genbench.py');
+    execFileSync('python3', [gen, '--packets', String(packets), '--seed', String(seed), '--out', out], { stdio: 'ignore' });
+  }
+  return out;
 }
