@@ -49,7 +49,8 @@ function field(parts: string[], i: number, comp: string, firstOnly: boolean): st
 /** Per-direction MLLP/segment scanner. Holds at most one MSH/MSA segment (≤ MAX_SEG bytes). */
 class Direction {
   inMessage = false;
-  atSegmentStart = false;
+  /** Just saw the end block: a following CR is framing, not stray data. */
+  afterEnd = false;
   /** First bytes of the current segment (to classify it), at most 3. */
   private head = '';
   /** 1: keep (MSH/MSA), 2: skip, 0: not yet classified. */
@@ -64,6 +65,14 @@ class Direction {
     let p = off;
     while (p < end) {
       if (!this.inMessage) {
+        // The CR that closes the frame (0x1C 0x0D) belongs to it.
+        if (this.afterEnd) {
+          this.afterEnd = false;
+          if (b[p] === CR) {
+            p++;
+            continue;
+          }
+        }
         // Between messages: find the next start block.
         const s = b.indexOf(SB, p);
         if (s < 0 || s >= end) {
@@ -78,14 +87,15 @@ class Direction {
         continue;
       }
       const c = b[p++];
-      this.msg!.bytes++;
       if (c === EB) {
         this.endSegment();
         this.owner.messageDone(this, this.msg!);
         this.msg = null;
         this.inMessage = false;
+        this.afterEnd = true;
         continue;
       }
+      this.msg!.bytes++;
       if (c === CR || c === LF) {
         this.endSegment();
         continue;
