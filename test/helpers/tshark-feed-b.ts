@@ -9,7 +9,8 @@
  * stream (`-z follow,tcp,raw`) to cross-check that assembler.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,9 +39,30 @@ export function haveCorpus(): boolean {
   return existsSync(CORPUS);
 }
 
+/**
+ * Run tshark. Outputs are cached on disk (OS temp dir) keyed by the arguments and the capture's
+ * size and mtime, so the many test files that look at the same capture pay for one pass.
+ */
 export function tshark(args: string[]): string {
-  return execFileSync('tshark', args, { encoding: 'utf8', maxBuffer: 512 << 20, stdio: ['ignore', 'pipe', 'ignore'] });
+  const i = args.indexOf('-r');
+  let key: string | undefined;
+  if (i >= 0) {
+    const st = statSync(args[i + 1]);
+    key = createHash('sha1').update(JSON.stringify(args) + '|' + st.size + '|' + st.mtimeMs).digest('hex');
+    const hit = join(CACHE, key);
+    if (existsSync(hit)) return readFileSync(hit, 'utf8');
+  }
+  const out = execFileSync('tshark', args, { encoding: 'utf8', maxBuffer: 512 << 20, stdio: ['ignore', 'pipe', 'ignore'] });
+  if (key) {
+    mkdirSync(CACHE, { recursive: true });
+    const tmp = join(CACHE, key + '.' + process.pid);
+    writeFileSync(tmp, out);
+    renameSync(tmp, join(CACHE, key));
+  }
+  return out;
 }
+
+const CACHE = join(tmpdir(), 'ndr-sensor-app-b', 'tshark-cache');
 
 export interface Chunk {
   dir: Dir;
@@ -60,10 +82,11 @@ export interface TcpStream {
 /**
  * All TCP streams of a capture with payload, as in-order chunks. The originator is the side
  * that sent the SYN, else the side whose port is not `serverPorts`, else the first sender.
+ * `onlyPorts` keeps the streams with either port in the list (one tshark pass serves all).
  */
-export function tcpStreams(pcap: string, serverPorts: readonly number[] = [], filter = 'tcp'): TcpStream[] {
+export function tcpStreams(pcap: string, serverPorts: readonly number[] = [], onlyPorts?: readonly number[]): TcpStream[] {
   const out = tshark([
-    '-r', pcap, '-n', '-o', 'tcp.desegment_tcp_streams:FALSE', '-Y', filter, '-T', 'fields', '-E', 'separator=/t',
+    '-r', pcap, '-n', '-o', 'tcp.desegment_tcp_streams:FALSE', '-Y', 'tcp', '-T', 'fields', '-E', 'separator=/t',
     '-e', 'frame.time_epoch', '-e', 'tcp.stream', '-e', 'ip.src', '-e', 'ipv6.src', '-e', 'tcp.srcport',
     '-e', 'ip.dst', '-e', 'ipv6.dst', '-e', 'tcp.dstport', '-e', 'tcp.seq_raw', '-e', 'tcp.flags.syn',
     '-e', 'tcp.flags.ack', '-e', 'tcp.payload',
@@ -110,7 +133,10 @@ export function tcpStreams(pcap: string, serverPorts: readonly number[] = [], fi
     st.next[dir] = (nx + gap + data.length) >>> 0;
     st.s.chunks.push({ dir, ts, bytes: Buffer.from(data), gapBefore: gap });
   }
-  return [...streams.values()].map((x) => x.s).filter((s) => s.chunks.length > 0);
+  const port = (ep: string) => Number(ep.slice(ep.lastIndexOf(':') + 1));
+  return [...streams.values()]
+    .map((x) => x.s)
+    .filter((s) => s.chunks.length > 0 && (!onlyPorts || onlyPorts.includes(port(s.orig)) || onlyPorts.includes(port(s.resp))));
 }
 
 /** tshark's reassembled bytes per direction for one stream (node 0 = first packet's source). */

@@ -84,7 +84,7 @@ describe('hl7: MLLP messages with acknowledgements', () => {
 
 describe('hl7: genbench capture (seed 3): every message parsed, no patient data out', () => {
   const pcap = genbenchCapture(3, 20000);
-  const streams = tcpStreams(pcap, [2575], 'tcp.port==2575');
+  const streams = tcpStreams(pcap, [2575], [2575]);
 
   it('one record per MLLP frame from the client, each acknowledged AA, types from the generator', () => {
     expect(streams.length).toBeGreaterThan(0);

@@ -29,7 +29,7 @@ describe('kerberos: corpus zeek_krb_optional-service-name.pcap against Zeek kerb
 
 describe('kerberos: genbench capture (seed 3), cross-checked with tshark', () => {
   const pcap = genbenchCapture(3, 20000);
-  const streams = tcpStreams(pcap, [88], 'tcp.port==88');
+  const streams = tcpStreams(pcap, [88], [88]);
   const events: AppEvent[] = [];
   for (const s of streams) events.push(...runTcp(kerberosTcpParser, s).events);
 
