@@ -275,6 +275,7 @@ export function dint(v: number): Buffer {
     x = Math.floor(x / 256);
   } while (x !== 0 && x !== -1);
   if (v >= 0 && bytes[0] & 0x80) bytes.unshift(0);
+  if (v < 0 && !(bytes[0] & 0x80)) bytes.unshift(0xff);
   return tlv(2, Buffer.from(bytes));
 }
 export const gstr = (s: string): Buffer => tlv(0x1b, Buffer.from(s, 'latin1'));
