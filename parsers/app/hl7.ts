@@ -46,16 +46,22 @@ function field(parts: string[], i: number, comp: string, firstOnly: boolean): st
   return v.length > MAX_FIELD ? v.slice(0, MAX_FIELD) : v || undefined;
 }
 
+const ID_MSH = 0x4d5348;
+const ID_MSA = 0x4d5341;
+
 /** Per-direction MLLP/segment scanner. Holds at most one MSH/MSA segment (≤ MAX_SEG bytes). */
 class Direction {
   inMessage = false;
   /** Just saw the end block: a following CR is framing, not stray data. */
   afterEnd = false;
-  /** First bytes of the current segment (to classify it), at most 3. */
-  private head = '';
+  /** Segment id bytes seen so far (big-endian in an int) and how many (0..3). */
+  private head = 0;
+  private headLen = 0;
   /** 1: keep (MSH/MSA), 2: skip, 0: not yet classified. */
   private mode = 0;
-  private seg: number[] = [];
+  /** The kept MSH/MSA segment's bytes; nothing else is ever copied. */
+  private readonly seg = new Uint8Array(MAX_SEG);
+  private segLen = 0;
   msg: Hl7Message | null = null;
 
   constructor(private readonly owner: Hl7Session) {}
@@ -74,60 +80,76 @@ class Direction {
           }
         }
         // Between messages: find the next start block.
-        const s = b.indexOf(SB, p);
-        if (s < 0 || s >= end) {
-          if (end > p) this.owner.count('hl7_bytes_outside_frames', end - p);
-          return;
-        }
+        let s = p;
+        while (s < end && b[s] !== SB) s++;
         if (s > p) this.owner.count('hl7_bytes_outside_frames', s - p);
+        if (s >= end) return;
         this.inMessage = true;
         this.startSegment();
         this.msg = { ts, segments: 0, bytes: 0 };
         p = s + 1;
         continue;
       }
-      const c = b[p++];
+      const msg = this.msg!;
+      let c = 0;
+      if (this.mode === 0) {
+        // Classify the segment by its 3-byte id (MSH/MSA are kept, everything else skipped).
+        c = b[p];
+        if (c !== CR && c !== LF && c !== EB) {
+          p++;
+          msg.bytes++;
+          this.head = (this.head << 8) | c;
+          if (++this.headLen === 3) {
+            this.mode = this.head === ID_MSH || this.head === ID_MSA ? 1 : 2;
+            if (this.mode === 1) {
+              this.seg[0] = (this.head >> 16) & 0xff;
+              this.seg[1] = (this.head >> 8) & 0xff;
+              this.seg[2] = this.head & 0xff;
+              this.segLen = 3;
+            }
+          }
+          continue;
+        }
+      } else {
+        // Scan to the segment's end without interpreting (or, unless kept, copying) the bytes.
+        const from = p;
+        while (p < end && (c = b[p]) !== CR && c !== LF && c !== EB) p++;
+        msg.bytes += p - from;
+        if (this.mode === 1 && p > from) {
+          const n = Math.min(p - from, MAX_SEG - this.segLen);
+          if (n > 0) {
+            this.seg.set(b.subarray(from, from + n), this.segLen);
+            this.segLen += n;
+          }
+        }
+        if (p >= end) return;
+      }
+      c = b[p++];
       if (c === EB) {
         this.endSegment();
-        this.owner.messageDone(this, this.msg!);
+        this.owner.messageDone(this, msg);
         this.msg = null;
         this.inMessage = false;
         this.afterEnd = true;
         continue;
       }
-      this.msg!.bytes++;
-      if (c === CR || c === LF) {
-        this.endSegment();
-        continue;
-      }
-      if (this.mode === 2) continue; // inside a segment that is never kept
-      if (this.mode === 0) {
-        this.head += String.fromCharCode(c);
-        if (this.head.length < 3) continue;
-        if (this.head === 'MSH' || this.head === 'MSA') {
-          this.mode = 1;
-          this.seg = [0x4d, 0x53, this.head === 'MSH' ? 0x48 : 0x41];
-        } else {
-          this.mode = 2;
-          this.head = '';
-        }
-        continue;
-      }
-      if (this.seg.length < MAX_SEG) this.seg.push(c);
+      msg.bytes++; // CR or LF: end of segment
+      this.endSegment();
     }
   }
 
   private startSegment(): void {
-    this.head = '';
+    this.head = 0;
+    this.headLen = 0;
     this.mode = 0;
-    this.seg = [];
+    this.segLen = 0;
   }
 
   private endSegment(): void {
     const m = this.msg;
-    if (m && (this.mode !== 0 || this.head.length > 0)) {
+    if (m && this.headLen > 0) {
       m.segments++;
-      if (this.mode === 1) this.parseKept(m, String.fromCharCode(...this.seg));
+      if (this.mode === 1) this.parseKept(m, Buffer.from(this.seg.buffer, 0, this.segLen).toString('latin1'));
     }
     this.startSegment();
   }

@@ -49,7 +49,6 @@ const MAX_TREES = 128;
 const MAX_SESSIONS = 64;
 const MAX_RECENT = 512;
 const RECENT_WINDOW = 180; // s, Zeek's recent_files expiry
-const SMALL_UNKNOWN_IO = 16384; // unknown-handle I/O up to this size is inspected for DCE/RPC
 const KEEP_CAP = 65536;
 
 /** Info classes ([MS-FSCC] §2.4) that SET_INFO is logged with. */
@@ -130,7 +129,8 @@ function looksDce(b: Uint8Array, p: number, n: number): boolean {
 }
 
 class SmbFramer implements Framer {
-  readonly peek = 4 + HDR + 56;
+  /** NBSS + SMB2 header + the largest fixed body we look at + 16 bytes of READ/WRITE data. */
+  readonly peek = 4 + HDR + 48 + 16;
   constructor(
     private readonly s: SmbSession,
     private readonly dir: Dir,
@@ -228,16 +228,21 @@ class SmbSession implements AppSession, RpcHost {
     switch (cmd) {
       case READ: {
         if (!resp) return total;
-        const p = this.pending.get(key64(b, m + 24));
-        const f = p?.file;
-        if (f?.pipe || (f && f.pipe === undefined && total <= SMALL_UNKNOWN_IO) || (!f && total <= SMALL_UNKNOWN_IO)) return total;
-        return 4 + HDR + 16;
+        const f = this.pending.get(key64(b, m + 24))?.file;
+        if (f?.pipe) return total;
+        if (f?.pipe === false) return 4 + HDR + 16;
+        // Unknown handle (opened before the capture) or unknown tree: keep the data only if it
+        // is a DCE/RPC PDU (a pipe). `peek` guarantees the data's first bytes are here.
+        const d = m + (b[body + 2] || HDR + 16);
+        return avail >= d - off + 16 && looksDce(b, d, off + avail - d) ? total : 4 + HDR + 16;
       }
       case WRITE: {
         if (resp || avail < 4 + HDR + 32) return total;
         const f = this.files.get(fidKey(b, body + 16));
-        if (f?.pipe || ((!f || f.pipe === undefined) && total <= SMALL_UNKNOWN_IO)) return total;
-        return 4 + HDR + 48;
+        if (f?.pipe) return total;
+        if (f?.pipe === false) return 4 + HDR + 48;
+        const d = m + u16(b, body + 2);
+        return avail >= d - off + 16 && looksDce(b, d, off + avail - d) ? total : 4 + HDR + 48;
       }
       case IOCTL:
         if (avail >= 4 + HDR + 8 && u32(b, body + 4) === FSCTL_PIPE_TRANSCEIVE) return total;
