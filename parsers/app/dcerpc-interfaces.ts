@@ -17,6 +17,15 @@ export interface RpcInterface {
   readonly ops: readonly (string | null)[];
 }
 
+/** [MS-EFSR] efsrpc is served under two interface UUIDs with one opnum list. */
+const EFSRPC_OPS: readonly (string | null)[] = [
+  "EfsRpcOpenFileRaw", "EfsRpcReadFileRaw", "EfsRpcWriteFileRaw", "EfsRpcCloseRaw", "EfsRpcEncryptFileSrv",
+  "EfsRpcDecryptFileSrv", "EfsRpcQueryUsersOnFile", "EfsRpcQueryRecoveryAgents", "EfsRpcRemoveUsersFromFile",
+  "EfsRpcAddUsersToFile", null, "EfsRpcNotSupported", "EfsRpcFileKeyInfo", "EfsRpcDuplicateEncryptionInfoFile",
+  null, "EfsRpcAddUsersToFileEx", "EfsRpcFileKeyInfoEx", null, "EfsRpcGetEncryptedFileMetadata",
+  "EfsRpcSetEncryptedFileMetadata", "EfsRpcFlushEfsCache", "EfsRpcEncryptFileExSrv", "EfsRpcQueryProtectors",
+];
+
 export const RPC_INTERFACES: Readonly<Record<string, RpcInterface>> = {
   'e1af8308-5d1f-11c9-91a4-08002b14a0fa': {
     name: "epmapper",
@@ -323,28 +332,8 @@ export const RPC_INTERFACES: Readonly<Record<string, RpcInterface>> = {
       "CertServerRequest",
     ],
   },
-  'c681d488-d850-11d0-8c52-00c04fd90f7e': {
-    name: "efsrpc",
-    spec: "MS-EFSR 3.1.4.2 (over \\pipe\\lsarpc)",
-    ops: [
-      "EfsRpcOpenFileRaw", "EfsRpcReadFileRaw", "EfsRpcWriteFileRaw", "EfsRpcCloseRaw", "EfsRpcEncryptFileSrv",
-      "EfsRpcDecryptFileSrv", "EfsRpcQueryUsersOnFile", "EfsRpcQueryRecoveryAgents", "EfsRpcRemoveUsersFromFile",
-      "EfsRpcAddUsersToFile", null, "EfsRpcNotSupported", "EfsRpcFileKeyInfo", "EfsRpcDuplicateEncryptionInfoFile",
-      null, "EfsRpcAddUsersToFileEx", "EfsRpcFileKeyInfoEx", null, "EfsRpcGetEncryptedFileMetadata",
-      "EfsRpcSetEncryptedFileMetadata", "EfsRpcFlushEfsCache", "EfsRpcEncryptFileExSrv", "EfsRpcQueryProtectors",
-    ],
-  },
-  'df1941c5-fe89-4e79-bf10-463657acf44d': {
-    name: "efsrpc",
-    spec: "MS-EFSR 3.1.4.2 (over \\pipe\\efsrpc)",
-    ops: [
-      "EfsRpcOpenFileRaw", "EfsRpcReadFileRaw", "EfsRpcWriteFileRaw", "EfsRpcCloseRaw", "EfsRpcEncryptFileSrv",
-      "EfsRpcDecryptFileSrv", "EfsRpcQueryUsersOnFile", "EfsRpcQueryRecoveryAgents", "EfsRpcRemoveUsersFromFile",
-      "EfsRpcAddUsersToFile", null, "EfsRpcNotSupported", "EfsRpcFileKeyInfo", "EfsRpcDuplicateEncryptionInfoFile",
-      null, "EfsRpcAddUsersToFileEx", "EfsRpcFileKeyInfoEx", null, "EfsRpcGetEncryptedFileMetadata",
-      "EfsRpcSetEncryptedFileMetadata", "EfsRpcFlushEfsCache", "EfsRpcEncryptFileExSrv", "EfsRpcQueryProtectors",
-    ],
-  },
+  'c681d488-d850-11d0-8c52-00c04fd90f7e': { name: 'efsrpc', spec: "MS-EFSR 3.1.4.2 (over \\pipe\\lsarpc)", ops: EFSRPC_OPS },
+  'df1941c5-fe89-4e79-bf10-463657acf44d': { name: 'efsrpc', spec: "MS-EFSR 3.1.4.2 (over \\pipe\\efsrpc)", ops: EFSRPC_OPS },
   'a8e0653c-2744-4389-a61d-7373df8b2292': {
     name: "FileServerVssAgent",
     spec: "MS-FSRVP 3.1.4",

@@ -81,6 +81,25 @@ interface Assoc {
   logged: boolean;
 }
 
+/** The command-set elements read (PS3.7 §E.1); data-set elements are never looked at. */
+interface CommandSet {
+  field: number;
+  msgId: number;
+  respTo: number;
+  status: number;
+  sop?: string;
+  moveDest?: string;
+  completed?: number;
+  failed?: number;
+  warning?: number;
+}
+
+/** US-valued command elements → field: Command Field, Message ID, Message ID Being Responded To,
+ *  Status, Number of Completed/Failed/Warning Sub-operations. */
+const US_ELEMENTS: Readonly<Record<number, 'field' | 'msgId' | 'respTo' | 'status' | 'completed' | 'failed' | 'warning'>> = {
+  0x0100: 'field', 0x0110: 'msgId', 0x0120: 'respTo', 0x0900: 'status', 0x1021: 'completed', 0x1022: 'failed', 0x1023: 'warning',
+};
+
 interface Dimse {
   ts: number;
   cmd: number;
@@ -359,55 +378,20 @@ class DicomSession implements AppSession {
   /** Command set: group 0000, implicit VR little endian (PS3.7 §6.3.1). */
   private command(dir: Dir, b: Uint8Array, p: number, end: number, ts: number): void {
     void dir;
-    let field = -1;
-    let sop: string | undefined;
-    let msgId = -1;
-    let respTo = -1;
-    let status = -1;
-    let moveDest: string | undefined;
-    let completed: number | undefined;
-    let failed: number | undefined;
-    let warning: number | undefined;
+    const c: CommandSet = { field: -1, msgId: -1, respTo: -1, status: -1 };
     for (let i = 0; i < 64 && p + 8 <= end; i++) {
       const g = le16(b, p);
       const e = le16(b, p + 2);
       const n = le32(b, p + 4);
       const v = p + 8;
       if (g !== 0 || v + n > end) break;
-      switch (e) {
-        case 0x0002:
-        case 0x0003:
-          sop = text(b, v, n, 64);
-          break;
-        case 0x0100:
-          if (n >= 2) field = le16(b, v);
-          break;
-        case 0x0110:
-          if (n >= 2) msgId = le16(b, v);
-          break;
-        case 0x0120:
-          if (n >= 2) respTo = le16(b, v);
-          break;
-        case 0x0600:
-          moveDest = text(b, v, n, 16);
-          break;
-        case 0x0900:
-          if (n >= 2) status = le16(b, v);
-          break;
-        case 0x1021:
-          if (n >= 2) completed = le16(b, v);
-          break;
-        case 0x1022:
-          if (n >= 2) failed = le16(b, v);
-          break;
-        case 0x1023:
-          if (n >= 2) warning = le16(b, v);
-          break;
-        default:
-          break;
-      }
+      const us = US_ELEMENTS[e];
+      if (us && n >= 2) c[us] = le16(b, v);
+      else if (e === 0x0002 || e === 0x0003) c.sop = text(b, v, n, 64);
+      else if (e === 0x0600) c.moveDest = text(b, v, n, 16);
       p = v + n;
     }
+    const { field, sop, msgId, respTo, status, moveDest, completed, failed, warning } = c;
     if (field < 0) {
       this.ctx.count?.('dicom_malformed');
       return;
