@@ -79,6 +79,10 @@ function filetime(b: Uint8Array, p: number): number | undefined {
 function utf16(b: Uint8Array, p: number, n: number): string {
   return Buffer.from(b.buffer, b.byteOffset + p, Math.min(n, 2048) & ~1).toString('utf16le');
 }
+function treeKey(sid: number, tid: number): string {
+  return sid + ':' + tid;
+}
+
 /** File id key: the volatile half identifies an open on Windows and Samba; all-ones = "related". */
 function fidKey(b: Uint8Array, p: number): number {
   let ones = true;
@@ -162,7 +166,8 @@ class SmbSession implements AppSession, RpcHost {
   private readonly streams: [PduStream, PduStream];
   private readonly pending = new Map<number, Pending>();
   private readonly files = new Map<number, SmbFile>();
-  private readonly trees = new Map<number, Tree>();
+  /** Keyed by session and tree id: tree ids are allocated per session ([MS-SMB2] §3.3.5.7). */
+  private readonly trees = new Map<string, Tree>();
   private readonly users = new Map<number, string>();
   private readonly recent = new Map<string, number>();
   private readonly ntlm = new NtlmAuth();
@@ -362,7 +367,7 @@ class SmbSession implements AppSession, RpcHost {
         if (bl < 48) return;
         const dOff = u16(b, body + 2);
         const n = u32(b, body + 4);
-        const f = this.fileFor(b, body + 16, tid, m + dOff, end, n);
+        const f = this.fileFor(b, body + 16, treeKey(sid, tid), m + dOff, end, n);
         if (!f) return;
         if (f.bytesWritten === 0) f.writeTs = ts;
         f.bytesWritten += n;
@@ -416,7 +421,7 @@ class SmbSession implements AppSession, RpcHost {
           p.transceive = true;
           const inOff = u32(b, body + 24);
           const inLen = u32(b, body + 28);
-          const f = this.fileFor(b, body + 8, tid, m + inOff, end, inLen);
+          const f = this.fileFor(b, body + 8, treeKey(sid, tid), m + inOff, end, inLen);
           if (f) {
             p.file = f;
             if (f.pipe) this.pipeData(f, 0, b, m + inOff, inLen, end, ts);
@@ -485,7 +490,7 @@ class SmbSession implements AppSession, RpcHost {
         const n = u32(b, body + 4);
         let f = p?.file;
         if (!f && p && p.fid !== undefined && p.fid !== -1) {
-          f = this.adopt(p.fid, p.tid, looksDce(b, m + dOff, Math.min(n, end - m - dOff)));
+          f = this.adopt(p.fid, treeKey(p.sid, p.tid), looksDce(b, m + dOff, Math.min(n, end - m - dOff)));
         }
         if (!f) return;
         if (f.pipe === undefined && looksDce(b, m + dOff, Math.min(n, end - m - dOff))) f.pipe = true;
@@ -519,8 +524,8 @@ class SmbSession implements AppSession, RpcHost {
         const tid = u32(b, m + 36);
         if (ok && bl >= 8) {
           const t: Tree = { path: p.treePath, type: SMB2_SHARE_TYPES[b[body + 2]] || undefined };
-          if (this.trees.size >= MAX_TREES) this.trees.delete(this.trees.keys().next().value as number);
-          this.trees.set(tid, t);
+          if (this.trees.size >= MAX_TREES) this.trees.delete(this.trees.keys().next().value as string);
+          this.trees.set(treeKey(p.sid, tid), t);
           const ev: AppEvent = { _path: 'smb_mapping', ts: p.ts };
           if (t.path) ev.path = t.path;
           if (t.type) ev.share_type = t.type;
@@ -530,11 +535,11 @@ class SmbSession implements AppSession, RpcHost {
         break;
       }
       case TREE_DISCONNECT:
-        if (p) this.trees.delete(p.tid);
+        if (p) this.trees.delete(treeKey(p.sid, p.tid));
         break;
       case CREATE: {
         if (!p || !ok || bl < 80) break;
-        const tree = this.trees.get(p.tid);
+        const tree = this.trees.get(treeKey(p.sid, p.tid));
         const name = p.name || '<share_root>';
         const pipe = tree?.type === 'PIPE' ? true : tree?.type ? false : undefined;
         const f = new SmbFile(name, tree?.path, Number(u32(b, body + 48)) + u32(b, body + 52) * 4294967296, pipe);
@@ -575,7 +580,7 @@ class SmbSession implements AppSession, RpcHost {
             const oOff = u32(b, body + 32);
             const oLen = u32(b, body + 36);
             let f = p.file;
-            if (!f && looksDce(b, m + oOff, Math.min(oLen, end - m - oOff))) f = this.adopt(fidKey(b, body + 8), p.tid, true);
+            if (!f && looksDce(b, m + oOff, Math.min(oLen, end - m - oOff))) f = this.adopt(fidKey(b, body + 8), treeKey(p.sid, p.tid), true);
             if (f?.pipe) this.pipeData(f, 1, b, m + oOff, oLen, end, ts);
           }
           return; // carried DCE/RPC is logged as dce_rpc
@@ -612,7 +617,8 @@ class SmbSession implements AppSession, RpcHost {
     ev.version = 'SMB2';
     const user = this.users.get(p.sid) ?? this.users.get(key64(b, m + 40));
     if (user) ev.username = user;
-    const tree = cmd === TREE_CONNECT ? { path: p.treePath, type: this.trees.get(p.tid)?.type } : this.trees.get(p.tid);
+    const tk = treeKey(p.sid, p.tid);
+    const tree = cmd === TREE_CONNECT ? { path: p.treePath, type: this.trees.get(tk)?.type } : this.trees.get(tk);
     if (tree?.path) ev.tree = tree.path;
     if (tree?.type) ev.tree_service = tree.type;
     const f = p.file;
@@ -667,13 +673,13 @@ class SmbSession implements AppSession, RpcHost {
    * The open file for a WRITE/IOCTL, deciding pipe-ness for handles opened before the capture
    * or on an unknown tree by whether the payload is a DCE/RPC PDU.
    */
-  private fileFor(b: Uint8Array, fidAt: number, tid: number, data: number, end: number, n: number): SmbFile | undefined {
+  private fileFor(b: Uint8Array, fidAt: number, tk: string, data: number, end: number, n: number): SmbFile | undefined {
     const fk = fidKey(b, fidAt);
     let f = fk === -1 ? this.lastCreated : this.files.get(fk);
     const dce = data < end && looksDce(b, data, Math.min(n, end - data));
     if (!f) {
       if (fk === -1) return undefined;
-      f = this.adopt(fk, tid, dce);
+      f = this.adopt(fk, tk, dce);
     }
     if (f.pipe === undefined && dce) f.pipe = true;
     return f;
@@ -683,8 +689,8 @@ class SmbSession implements AppSession, RpcHost {
    * A handle opened before the capture started (long-lived mapped drives are the norm): track it
    * under the name "<unknown>" so its I/O still aggregates; a DCE/RPC payload marks it a pipe.
    */
-  private adopt(fk: number, tid: number, dce: boolean): SmbFile {
-    const tree = this.trees.get(tid);
+  private adopt(fk: number, tk: string, dce: boolean): SmbFile {
+    const tree = this.trees.get(tk);
     const f = new SmbFile('<unknown>', tree?.path, 0, dce || tree?.type === 'PIPE' ? true : tree?.type ? false : undefined);
     if (this.files.size < MAX_FILES) this.files.set(fk, f);
     else this.count('smb_files_untracked');

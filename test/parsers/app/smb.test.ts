@@ -216,6 +216,22 @@ describe('smb: hand-built PsExec-style session', () => {
   });
 });
 
+describe('smb: trees are per session', () => {
+  it('two sessions reusing tree id 1 keep their own share paths', () => {
+    const c: Array<{ dir: Dir; bytes: Buffer }> = [];
+    const pair = (q: Buffer, a: Buffer) => c.push({ dir: 0, bytes: nbss(q) }, { dir: 1, bytes: nbss(a) });
+    pair(treeConnectReq({ mid: 1, sid: 11 }, '\\\\fs\\HR'), treeConnectResp({ mid: 1, sid: 11, tid: 1 }, 1));
+    pair(treeConnectReq({ mid: 2, sid: 22 }, '\\\\fs\\C$'), treeConnectResp({ mid: 2, sid: 22, tid: 1 }, 1));
+    pair(createReq({ mid: 3, sid: 11, tid: 1 }, 'pay.xlsx'), createResp({ mid: 3, sid: 11, tid: 1 }, fileId(1), 5));
+    pair(createReq({ mid: 4, sid: 22, tid: 1 }, 'evil.exe'), createResp({ mid: 4, sid: 22, tid: 1 }, fileId(2), 5));
+    const r = runChunks(smbParser, c);
+    expect(r.events.filter((e) => e._path === 'smb_files').map((e) => [e.path, e.name])).toEqual([
+      ['\\\\fs\\HR', 'pay.xlsx'],
+      ['\\\\fs\\C$', 'evil.exe'],
+    ]);
+  });
+});
+
 describe('smb: encrypted, SMB1, hostile input', () => {
   it('counts SMB3 transform (encrypted) PDUs without parsing them and stops after a run of them', () => {
     const enc = cat(Buffer.from([0xfd, 0x53, 0x4d, 0x42]), Buffer.alloc(48), Buffer.alloc(200, 0x55));
