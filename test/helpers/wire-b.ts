@@ -151,8 +151,8 @@ export const NDR32 = '8a885d04-1ceb-11c9-9fe8-08002b104860';
 export const NDR64 = '71710533-beba-4937-8319-b5dbef9ccc36';
 
 export function dcePdu(ptype: number, flags: number, callId: number, body: Buffer, auth?: { type: number; level: number; value: Buffer }): Buffer {
-  let trailer = Buffer.alloc(0);
-  let padded = body;
+  let trailer: Buffer = Buffer.alloc(0);
+  let padded: Buffer = body;
   if (auth) {
     const padLen = (4 - ((16 + body.length) % 4)) % 4;
     padded = cat(body, pad(padLen));
