@@ -377,7 +377,6 @@ class DicomSession implements AppSession {
 
   /** Command set: group 0000, implicit VR little endian (PS3.7 §6.3.1). */
   private command(dir: Dir, b: Uint8Array, p: number, end: number, ts: number): void {
-    void dir;
     const c: CommandSet = { field: -1, msgId: -1, respTo: -1, status: -1 };
     for (let i = 0; i < 64 && p + 8 <= end; i++) {
       const g = le16(b, p);
@@ -407,15 +406,17 @@ class DicomSession implements AppSession {
         this.logCommand(this.pending.get(k)!, undefined, undefined, undefined);
         this.pending.delete(k);
       }
-      this.pending.set(msgId, { ts, cmd: field, sop, msgId, responses: 0, moveDest });
+      // Either side may issue requests (e.g. N-EVENT-REPORT from the SCP): ids are per sender.
+      this.pending.set(dir * 65536 + msgId, { ts, cmd: field, sop, msgId, responses: 0, moveDest });
       return;
     }
-    const req = this.pending.get(respTo);
+    const key = (1 - dir) * 65536 + respTo;
+    const req = this.pending.get(key);
     const cat = status >= 0 ? statusCategory(status) : undefined;
     if (field === 0x8001) {
       if (cat === 'Failure') this.storeFailures++;
       else if (cat === 'Warning') this.storeWarnings++;
-      if (req) this.pending.delete(respTo);
+      if (req) this.pending.delete(key);
       return;
     }
     if (!req) {
@@ -424,7 +425,7 @@ class DicomSession implements AppSession {
     }
     req.responses++;
     if (cat === 'Pending') return;
-    this.pending.delete(respTo);
+    this.pending.delete(key);
     this.logCommand(req, status, ts, { completed, failed, warning });
   }
 

@@ -296,7 +296,7 @@ class SmbSession implements AppSession, RpcHost {
       if (b[p] !== 0xfe || b[p + 1] !== 0x53 || u16(b, p + 4) !== HDR) return;
       const next = u32(b, p + 20);
       const msgEnd = next >= HDR && p + next <= end ? p + next : end;
-      this.smb2(dir, b, p, msgEnd, end, ts);
+      this.smb2(b, p, msgEnd, end, ts);
       if (next < HDR || (next & 7) !== 0 || p + next >= end) return;
       p += next;
     }
@@ -331,18 +331,18 @@ class SmbSession implements AppSession, RpcHost {
    * One SMB2 message at b[m, msgEnd); `end` bounds the delivered bytes (a READ/WRITE body beyond
    * it was skipped unbuffered).
    */
-  private smb2(dir: Dir, b: Uint8Array, m: number, msgEnd: number, end: number, ts: number): void {
+  private smb2(b: Uint8Array, m: number, msgEnd: number, end: number, ts: number): void {
     const flags = u32(b, m + 16);
     const cmd = u16(b, m + 12);
     const mid = key64(b, m + 24);
     const body = m + HDR;
     if (flags & FLAG_SIGNED) this.count('smb_signed_pdus');
+    // Request or response by the header flag, not by direction: a capture that starts mid-session
+    // may have made the server the originator.
     if (!(flags & FLAG_RESPONSE)) {
-      if (dir !== 0) return;
       this.request(b, m, body, msgEnd, end, cmd, mid, flags, ts);
       return;
     }
-    if (dir !== 1) return;
     const status = u32(b, m + 8);
     const p = this.pending.get(mid);
     if (status === ST_PENDING && flags & FLAG_ASYNC) return; // interim; the final answer follows

@@ -199,6 +199,12 @@ describe('smb: hand-built PsExec-style session', () => {
     expect(strip(r1.events)).toEqual(strip(r.events));
   });
 
+  it('same events when the capture made the server the originator (directions swapped)', () => {
+    const swapped = chunks.map((c) => ({ dir: (1 - c.dir) as Dir, bytes: c.bytes }));
+    const strip = (evs: AppEvent[]) => evs.map(({ ts, rtt, ...rest }) => rest);
+    expect(strip(runChunks(smbParser, swapped).events)).toEqual(strip(r.events));
+  });
+
   it('handles pipelined requests and responses sharing one TCP segment each', () => {
     // Three WRITEs sent back to back (credits allow it), answered by three responses in one segment.
     const writes = chunks.filter((c) => c.dir === 0 && c.bytes.readUInt16LE(4 + 12) === SMB2.WRITE && c.bytes.length > 1000);
