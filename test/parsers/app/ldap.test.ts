@@ -66,6 +66,22 @@ describe('ldap: corpus captures against Zeek ldap.log', () => {
   });
 });
 
+describe('ldap: by content on a non-standard port (sv_output-multi-eve: JNDI-style LDAP on 1389)', () => {
+  it('identifies and parses both connections as tshark does when told the port is LDAP', () => {
+    const pcap = corpusFile('sv_output-multi-eve_input.pcap');
+    const streams = tcpStreams(pcap, [1389], [1389]);
+    expect(streams).toHaveLength(2);
+    const ops = tshark(['-r', pcap, '-d', 'tcp.port==1389,ldap', '-Y', 'ldap', '-T', 'fields', '-e', 'ldap.protocolOp']).trim().split('\n');
+    expect(ops.filter((o) => o === '3')).toHaveLength(2); // two searchRequests
+    for (const s of streams) {
+      const r = runTcp(ldapTcpParser, s);
+      expect(r.probed[0]).toBe(true);
+      expect(r.events.map((e) => e.opcode ?? e._path)).toEqual(['bind simple', 'ldap_search', 'unbind']);
+      expect(r.events[1]).toMatchObject({ base_object: 'a', scope: 'base', deref_aliases: 'always', filter: '(objectClass=*)', result_count: 1 });
+    }
+  });
+});
+
 describe('ldap: genbench capture (seed 3): NTLM SASL binds, then sealed traffic', () => {
   const pcap = genbenchCapture(3, 20000);
   const r = runAll(pcap, [389]);
