@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { smbParser } from '../../../parsers/app/smb.js';
 import type { AppEvent, Dir } from '../../../parsers/app/types.js';
-import { corpusFile, runChunks, runTcp, tcpStreams, tshark } from '../../helpers/tshark-feed-b.js';
+import { corpusFile, genbenchCapture, runChunks, runTcp, tcpStreams, tshark } from '../../helpers/tshark-feed-b.js';
 import { matchRows, readZeekLog } from '../../helpers/zeek-log-b.js';
 import {
   NdrWriter, SMB2, cat, closeReq, closeResp, createReq, createResp, dceBind, dceBindAck, dceRequest, dceResponse,
@@ -74,6 +74,48 @@ describe('smb: corpus sv_smb2-04 (at.exe scheduling over \\PIPE\\atsvc; suricata
     // rtt spans the STATUS_PENDING interim answer to the final IOCTL response
     const times = tshark(['-r', pcap, '-Y', 'dcerpc.pkt_type==0 || dcerpc.pkt_type==2', '-T', 'fields', '-e', 'frame.time_epoch']).trim().split('\n').map(Number);
     expect(rpc[0].rtt as number).toBeCloseTo(times[1] - times[0], 5);
+  });
+});
+
+describe('smb: genbench capture (seed 3), every SMB2 flow cross-checked with tshark', () => {
+  const pcap = genbenchCapture(3, 20000);
+  const streams = tcpStreams(pcap, [445], [445]);
+  const rows = (filter: string, ...fields: string[]) =>
+    tshark(['-r', pcap, '-Y', filter, '-T', 'fields', ...fields.flatMap((f) => ['-e', f])]).trim().split('\n').filter(Boolean).map((l) => l.split('\t'));
+  const tree = rows('smb2.cmd==3 && smb2.flags.response==0', 'tcp.stream', 'smb2.tree');
+  const users = rows('smb2 && ntlmssp.messagetype==3', 'tcp.stream', 'ntlmssp.auth.username', 'ntlmssp.auth.domain');
+  const creates = rows('smb2.cmd==5 && smb2.flags.response==0', 'tcp.stream', 'smb2.filename');
+  const readReq = rows('smb2.cmd==8 && smb2.flags.response==0', 'tcp.stream', 'smb2.msg_id', 'smb2.read_length');
+  const readResp = new Set(rows('smb2.cmd==8 && smb2.flags.response==1 && smb2.nt_status==0', 'tcp.stream', 'smb2.msg_id').map((r) => r.join(':')));
+  const writes = rows('smb2.cmd==9 && smb2.flags.response==0', 'tcp.stream', 'smb2.write_length');
+  const streamIds = tshark(['-r', pcap, '-Y', 'tcp.port==445 && tcp.len>0', '-T', 'fields', '-e', 'tcp.stream', '-e', 'tcp.srcport', '-e', 'tcp.dstport']).trim().split('\n').map((l) => l.split('\t'));
+
+  it('tree paths, users, opened names and read/written byte totals agree per flow', () => {
+    expect(streams.length).toBeGreaterThan(10);
+    let checked = 0;
+    let totalRead = 0;
+    let totalWritten = 0;
+    for (const s of streams) {
+      const clientPort = s.orig.split(':').pop();
+      const id = streamIds.find((r) => r[1] === clientPort || r[2] === clientPort)![0];
+      const r = runTcp(smbParser, s);
+      const of = (t: string[][]) => t.filter((x) => x[0] === id);
+      expect(byPath(r.events, 'smb_mapping').map((e) => e.path)).toEqual(of(tree).map((x) => x[1]));
+      expect(byPath(r.events, 'ntlm').map((e) => [e.username, e.domainname])).toEqual(of(users).map((x) => [x[1], x[2]]));
+      expect(byPath(r.events, 'smb_files').filter((e) => e.action === 'SMB::FILE_OPEN').map((e) => e.name)).toEqual(of(creates).map((x) => x[1]));
+      const read = of(readReq).filter((x) => readResp.has(x[0] + ':' + x[1])).reduce((n, x) => n + Number(x[2]), 0);
+      const written = of(writes).reduce((n, x) => n + Number(x[1]), 0);
+      const files = byPath(r.events, 'smb_files');
+      expect(files.reduce((n, e) => n + ((e.bytes_read as number) ?? 0), 0)).toBe(read);
+      expect(files.reduce((n, e) => n + ((e.bytes_written as number) ?? 0), 0)).toBe(written);
+      totalRead += read;
+      totalWritten += written;
+      checked++;
+    }
+    expect(checked).toBe(streams.length);
+    expect(totalRead).toBeGreaterThan(100000);
+    expect(totalWritten).toBeGreaterThan(1000);
+    expect(creates.length).toBeGreaterThan(20);
   });
 });
 
