@@ -9,7 +9,8 @@
  * request opnums name the operation through `dcerpc-interfaces.ts`. Auth verifiers carrying
  * NTLMSSP produce ntlm.log records. For the few calls detections need to look inside, the stub is
  * decoded (NDR, bounded): svcctl CreateService(W/A/WOW64) and ChangeServiceConfigW (`service_name`,
- * `binary_path`), atsvc NetrJobAdd (`command`), netlogon ReqChallenge/Authenticate*
+ * `binary_path`), atsvc NetrJobAdd (`command`), ITaskSchedulerService SchRpcRegisterTask
+ * (`task_name`, `command` from the task XML), netlogon ReqChallenge/Authenticate*
  * (`account_name`, `zero_credential` — the Zerologon signature).
  */
 import type { AppEvent, AppParser, AppSession, Dir, SessionContext } from './types.js';
@@ -39,10 +40,14 @@ const PFC_OBJECT_UUID = 0x80;
 const MAX_CALLS = 256;
 const MAX_CONTEXTS = 64;
 const MAX_PDU_KEEP = 16384;
+const MAX_STUB = 32768;
+/** Fragmented requests whose stub is collected at once (memory: MAX_COLLECTING × MAX_STUB). */
+const MAX_COLLECTING = 2;
 
 const UUID_SVCCTL = '367abb81-9844-35f1-ad32-98f038001003';
 const UUID_ATSVC = '1ff70682-0a51-30e8-076d-740be8cee98b';
 const UUID_NETLOGON = '12345678-1234-abcd-ef00-01234567cffb';
+const UUID_TSCH = '86d35949-83c9-4044-b424-db363231fd0c';
 const NDR64_UUID = '71710533-beba-4937-8319-b5dbef9ccc36';
 
 interface Call {
@@ -50,6 +55,11 @@ interface Call {
   uuid: string | undefined;
   opnum: number;
   extra: Record<string, unknown> | null;
+  /** Stub of a fragmented request being collected for `stubFields` (bounded by MAX_STUB). */
+  stub?: Uint8Array;
+  stubLen?: number;
+  ndr64?: boolean;
+  le?: boolean;
 }
 
 function hex2(v: number): string {
@@ -134,14 +144,14 @@ class Ndr {
     return this.p <= this.end;
   }
   /** Conformant varying string (max, offset, actual, chars), `wide` = UTF-16. */
-  str(wide: boolean): string | undefined {
+  str(wide: boolean, cap = 2048): string | undefined {
     const max = this.wide();
     const offset = this.wide();
     const actual = this.wide();
     if (max === undefined || offset === undefined || actual === undefined || actual > max || offset > max) return undefined;
     const n = actual * (wide ? 2 : 1);
     if (this.p + n > this.end) return undefined;
-    let m = Math.min(n, 2048);
+    let m = Math.min(n, cap);
     if (wide) m &= ~1;
     let s = Buffer.from(this.b.buffer, this.b.byteOffset + this.p, m).toString(wide ? 'utf16le' : 'latin1');
     if (s.endsWith('\0')) s = s.slice(0, -1);
@@ -194,6 +204,17 @@ function stubFields(uuid: string, opnum: number, b: Uint8Array, start: number, e
     const cmd = n.str(true);
     return cmd === undefined ? null : { command: cmd };
   }
+  if (uuid === UUID_TSCH && opnum === 1) {
+    // SchRpcRegisterTask: [unique,string] path, [string] xml (task definition), flags, ...
+    const path = n.uniqueStr(true);
+    if (path === undefined) return null;
+    const xml = n.str(true, 16384);
+    const out: Record<string, unknown> = {};
+    if (path !== null) out.task_name = path;
+    const cmd = xml && taskCommand(xml);
+    if (cmd) out.command = cmd;
+    return out;
+  }
   if (uuid === UUID_NETLOGON && (opnum === 4 || opnum === 5 || opnum === 15 || opnum === 26)) {
     if (n.uniqueStr(true) === undefined) return null; // PrimaryName
     let account: string | undefined;
@@ -210,7 +231,22 @@ function stubFields(uuid: string, opnum: number, b: Uint8Array, start: number, e
   return null;
 }
 
+const XML_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+/** `<Exec><Command>…</Command><Arguments>…</Arguments>` of a task definition ([MS-TSCH] §2.5.8.2). */
+function taskCommand(xml: string): string | undefined {
+  const tag = (name: string): string | undefined => {
+    const m = new RegExp('<' + name + '>([^<]{0,1024})</' + name + '>').exec(xml);
+    return m ? m[1].replace(/&(amp|lt|gt|quot|apos);/g, (_, e: string) => XML_ENTITIES[e]).trim() : undefined;
+  };
+  const cmd = tag('Command');
+  if (!cmd) return undefined;
+  const args = tag('Arguments');
+  return args ? cmd + ' ' + args : cmd;
+}
+
 function wantsStub(uuid: string | undefined, opnum: number): boolean {
+  if (uuid === UUID_TSCH) return opnum === 1;
   if (uuid === UUID_SVCCTL) return opnum === 11 || opnum === 12 || opnum === 24 || opnum === 44 || opnum === 45 || opnum === 60;
   if (uuid === UUID_ATSVC) return opnum === 0;
   if (uuid === UUID_NETLOGON) return opnum === 4 || opnum === 5 || opnum === 15 || opnum === 26;
@@ -304,6 +340,12 @@ export class DceRpcAssoc {
     if (d) this.host.count('dce_rpc_desync', d);
   }
 
+  private collecting(): number {
+    let n = 0;
+    for (const [, c] of this.calls) if (c.stub) n++;
+    return n;
+  }
+
   /** UUID bound to a presentation context (or the best guess when the bind was not seen). */
   uuidFor(ctxId: number): string | undefined {
     const u = this.ctxUuid.get(ctxId);
@@ -328,15 +370,40 @@ export class DceRpcAssoc {
     const callId = rd32(b, off + 12, le);
     switch (pt) {
       case PT_REQUEST: {
-        if (len < 24 || !(flags & PFC_FIRST)) return;
+        if (len < 24) return;
+        const stub = off + (flags & PFC_OBJECT_UUID ? 40 : 24);
+        const stubEnd = off + total - (authLen ? authLen + 8 : 0);
+        if (!(flags & PFC_FIRST)) {
+          // Later fragment: only stubs we decode are collected (bounded), the rest is ignored.
+          const c = this.calls.get(callId);
+          if (!c?.stub) return;
+          if (len !== total || stubEnd - stub > MAX_STUB - c.stubLen!) {
+            c.stub = undefined;
+            this.host.count('dce_rpc_stub_too_long');
+            return;
+          }
+          c.stub.set(b.subarray(stub, stubEnd), c.stubLen);
+          c.stubLen! += stubEnd - stub;
+          if (flags & PFC_LAST) {
+            c.extra = stubFields(c.uuid!, c.opnum, c.stub, 0, c.stubLen!, c.le!, c.ndr64!);
+            c.stub = undefined;
+          }
+          return;
+        }
         const ctxId = rd16(b, off + 20, le);
         const opnum = rd16(b, off + 22, le);
         const uuid = this.uuidFor(ctxId);
-        let extra: Record<string, unknown> | null = null;
-        if (len === total && flags & PFC_LAST && wantsStub(uuid, opnum)) {
-          const stub = off + (flags & PFC_OBJECT_UUID ? 40 : 24);
-          const stubEnd = off + total - (authLen ? authLen + 8 : 0);
-          if (stubEnd > stub) extra = stubFields(uuid!, opnum, b, stub, stubEnd, le, this.ctxNdr64.has(ctxId));
+        const call: Call = { ts, uuid, opnum, extra: null };
+        if (len === total && stubEnd > stub && wantsStub(uuid, opnum)) {
+          const ndr64 = this.ctxNdr64.has(ctxId);
+          if (flags & PFC_LAST) call.extra = stubFields(uuid!, opnum, b, stub, stubEnd, le, ndr64);
+          else if (stubEnd - stub <= MAX_STUB && this.collecting() < MAX_COLLECTING) {
+            call.stub = new Uint8Array(MAX_STUB);
+            call.stub.set(b.subarray(stub, stubEnd));
+            call.stubLen = stubEnd - stub;
+            call.ndr64 = ndr64;
+            call.le = le;
+          }
         }
         if (this.calls.size >= MAX_CALLS) {
           const first = this.calls.keys().next().value as number;
@@ -344,7 +411,7 @@ export class DceRpcAssoc {
           this.calls.delete(first);
           this.host.count('dce_rpc_calls_evicted');
         }
-        this.calls.set(callId, { ts, uuid, opnum, extra });
+        this.calls.set(callId, call);
         return;
       }
       case PT_RESPONSE:

@@ -109,6 +109,25 @@ describe('dce_rpc: hand-built associations', () => {
     expect(r.events[0]).toMatchObject({ endpoint: 'svcctl', operation: 'CreateServiceW', service_name: 'evil', binary_path: 'cmd.exe /c whoami > C:\\out.txt' });
   });
 
+  it('scheduled task (T1053): SchRpcRegisterTask task name and command, stub split over 3 fragments', () => {
+    const TSCH = '86d35949-83c9-4044-b424-db363231fd0c';
+    const xml = '<?xml version="1.0" encoding="UTF-16"?><Task version="1.2"><Triggers/>' + '<!-- pad -->'.repeat(200) +
+      '<Actions Context="LocalSystem"><Exec><Command>cmd.exe</Command><Arguments>/C whoami &gt; %windir%\\Temp\\x.tmp 2&gt;&amp;1</Arguments></Exec></Actions></Task>';
+    const stub = new NdrWriter().uniqueWstr('\\xYzAbC').wstr(xml).u32(6).u32(0).u32(3).done();
+    const third = Math.ceil(stub.length / 3);
+    const frags = [0, 1, 2].map((i) => dceRequest(2, 0, 1, stub.subarray(i * third, (i + 1) * third), i === 0 ? 1 : i === 2 ? 2 : 0));
+    const r = runChunks(dceRpcParser, [
+      { dir: 0, bytes: dceBind(1, [{ id: 0, uuid: TSCH }]) },
+      { dir: 1, bytes: dceBindAck(1, '\\PIPE\\atsvc', 1) },
+      ...frags.map((b) => ({ dir: 0 as Dir, bytes: b })),
+      { dir: 1, bytes: dceResponse(2, 0, Buffer.alloc(12)) },
+    ]);
+    expect(stub.length).toBeGreaterThan(4000);
+    expect(r.events).toEqual([expect.objectContaining({
+      endpoint: 'ITaskSchedulerService', operation: 'SchRpcRegisterTask', task_name: '\\xYzAbC', command: 'cmd.exe /C whoami > %windir%\\Temp\\x.tmp 2>&1',
+    })]);
+  });
+
   it('reassembles fragmented requests (first/last flags) and several PDUs per segment', () => {
     const frag = (flags: number, n: number) => dceRequest(5, 0, 24, Buffer.alloc(n), flags);
     const pdus = cat(frag(1, 1000), frag(0, 1000), frag(2, 500));
