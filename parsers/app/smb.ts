@@ -723,7 +723,11 @@ export const smbParser: AppParser = {
   transport: 'tcp',
   ports: [445, 139],
   probe(_dir, buf, off, len) {
+    if (len === 4) return buf[off] === 0x82 && buf[off + 1] === 0 && buf[off + 2] === 0 && buf[off + 3] === 0;
     if (len < 8) return false;
+    // NetBIOS session request / positive response that opens SMB on port 139 (RFC 1002 §4.3.2):
+    // called and calling names, each a 32-byte first-level encoding with its length byte.
+    if (buf[off] === 0x81) return len === 72 && buf[off + 3] === 68 && buf[off + 4] === 0x20 && buf[off + 38] === 0x20;
     if (buf[off + 5] !== 0x53 || buf[off + 6] !== 0x4d || buf[off + 7] !== 0x42) return false;
     const p = buf[off + 4];
     if (p !== 0xfe && p !== 0xff && p !== 0xfd && p !== 0xfc) return false;

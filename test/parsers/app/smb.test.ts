@@ -291,6 +291,20 @@ describe('smb: encrypted, SMB1, hostile input', () => {
     expect(r.events).toEqual([]);
   });
 
+  it('identifies SMB on port 139 from the NetBIOS session request, then parses SMB2', () => {
+    const enc = (n: string) => Buffer.from(n.padEnd(15, ' ') + ' ', 'latin1').reduce((a: number[], c) => [...a, 0x41 + (c >> 4), 0x41 + (c & 15)], []);
+    const req = cat(Buffer.from([0x81, 0, 0, 68, 0x20]), Buffer.from(enc('FS01')), Buffer.from([0, 0x20]), Buffer.from(enc('WS042')), Buffer.from([0]));
+    const r = runChunks(smbParser, [
+      { dir: 0, bytes: req },
+      { dir: 1, bytes: Buffer.from([0x82, 0, 0, 0]) },
+      { dir: 0, bytes: nbss(treeConnectReq({ mid: 1, sid: 5 }, '\\\\FS01\\SCANS')) },
+      { dir: 1, bytes: nbss(treeConnectResp({ mid: 1, sid: 5, tid: 3 }, 1)) },
+    ]);
+    expect(req.length).toBe(72);
+    expect(r.probed).toEqual([true, true]);
+    expect(r.events.find((e) => e._path === 'smb_mapping')).toMatchObject({ path: '\\\\FS01\\SCANS', share_type: 'DISK' });
+  });
+
   it('names SMB1 replies in smb_cmd (version SMB1)', () => {
     const smb1 = (reply: boolean) => cat(Buffer.from([0xff, 0x53, 0x4d, 0x42, 0x72]), u32le(0), Buffer.from([reply ? 0x88 : 0x08]), u16le(0xc853), Buffer.alloc(20), Buffer.from([0]), u16le(0));
     const r = runChunks(smbParser, [{ dir: 0, bytes: nbss(smb1(false)) }, { dir: 1, bytes: nbss(smb1(true)) }]);
