@@ -146,8 +146,9 @@ for (const fl of flows) {
   }
 }
 console.log('\nservice identification (flows with payload, truth = generator server port)');
+ident['(other ports)'] ??= { flows: 0, identified: 0, claimed: 0 };
 for (const [svc, t] of Object.entries(ident)) {
-  if (svc === '(other ports)') console.log(`  ${svc.padEnd(10)} false claims: ${t.claimed}`);
+  if (svc === '(other ports)') console.log(`  other flows claimed by a part-B parser: ${t.claimed}`);
   else console.log(`  ${svc.padEnd(10)} ${t.identified}/${t.flows} = ${((100 * t.identified) / t.flows).toFixed(2)} %`);
 }
 
