@@ -132,6 +132,24 @@ class DicomFramer implements Framer {
   onPdu(b: Uint8Array, off: number, len: number, total: number, ts: number): void {
     this.s.pdu(this.dir, b, off, len, total, ts);
   }
+  /**
+   * After capture loss: the next P-DATA-TF whose first PDV fits it (odd context id, valid
+   * control header), or a release/abort PDU. Random data matches this with p ≈ 1e-9 per byte.
+   */
+  resync(b: Uint8Array, off: number, len: number): number {
+    for (let p = off, e = off + len - 12; p <= e; p++) {
+      if (b[p + 1] !== 0 || b[p + 2] !== 0) continue;
+      const t = b[p];
+      const n = be32(b, p + 2);
+      if (t === P_DATA_TF) {
+        const pdv = be32(b, p + 6);
+        if (n >= 6 && pdv >= 2 && pdv + 4 <= n && (b[p + 10] & 1) === 1 && b[p + 11] <= 3) return p;
+      } else if ((t === A_RELEASE_RQ || t === A_RELEASE_RP || t === A_ABORT) && n === 4) {
+        return p;
+      }
+    }
+    return -1;
+  }
 }
 
 class DicomSession implements AppSession {

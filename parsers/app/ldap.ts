@@ -558,6 +558,12 @@ class LdapFramer implements Framer {
   wanted(_b: Uint8Array, _off: number, _avail: number, total: number): number {
     return total;
   }
+  /** After capture loss: the next well-formed LDAPMessage header (SEQUENCE, INTEGER id, protocolOp). */
+  resync(b: Uint8Array, off: number, len: number): number {
+    if (this.s.core.saslActive) return -1; // SASL buffers have no recognisable start
+    for (let p = off, e = off + len - 7; p <= e; p++) if (b[p] === 0x30 && looksLdap(b, p, off + len - p, false)) return p;
+    return -1;
+  }
   onPdu(b: Uint8Array, off: number, len: number, total: number, ts: number): void {
     if (len < total) this.s.count('ldap_truncated');
     if (b[off] === 0x30) this.s.core.message(this.dir, b, off, len, ts);

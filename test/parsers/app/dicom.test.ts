@@ -105,6 +105,27 @@ describe('dicom: hand-built association', () => {
   });
 });
 
+describe('dicom: capture loss', () => {
+  it('resynchronises after a gap that hits a PDU header; the association end is still logged', () => {
+    const chunks = session();
+    const events: AppEvent[] = [];
+    const s = dicomParser.create({ emit: (e) => events.push(e), confirm: () => {}, maxBufferBytes: 1 << 20 });
+    // lose 4 bytes at the start of the second C-STORE-RQ command PDU (client direction)
+    const victim = chunks.filter((c) => c.dir === 0 && c.bytes[0] === 4 && c.bytes.length < 400)[2];
+    for (const c of chunks) {
+      if (c === victim) {
+        s.gap(c.dir, 4);
+        s.data(c.dir, c.bytes, 4, c.bytes.length - 4, c.ts);
+      } else s.data(c.dir, c.bytes, 0, c.bytes.length, c.ts);
+    }
+    s.end(200);
+    const end = events.at(-1)!;
+    expect(end.event).toBe('release');
+    expect(end.c_store_requests).toBe(2); // one request lost with its header
+    expect(events.filter((e) => e.command === 'C-MOVE')).toHaveLength(1);
+  });
+});
+
 describe('dicom: rejection, abort, hostile', () => {
   it('A-ASSOCIATE-RJ: logged as rejected with result/source/reason', () => {
     const r = runChunks(dicomParser, [
