@@ -25,6 +25,15 @@ export interface RpcHost {
   count(name: string, n?: number): void;
 }
 
+/** The carrier's session context as an RpcHost (counting is optional in the contract). */
+export function rpcHost(ctx: SessionContext): RpcHost {
+  return {
+    emit: (ev) => ctx.emit(ev),
+    confirm: (s) => ctx.confirm(s),
+    count: (name, n) => ctx.count?.(name, n),
+  };
+}
+
 const PT_REQUEST = 0;
 const PT_RESPONSE = 2;
 const PT_FAULT = 3;
@@ -501,22 +510,13 @@ export class DceRpcAssoc {
 }
 
 /** TCP session: one association per connection. */
-class DceRpcSession implements AppSession, RpcHost {
+class DceRpcSession implements AppSession {
   private readonly a: DceRpcAssoc;
-  constructor(private readonly ctx: SessionContext) {
-    this.a = new DceRpcAssoc(this, ctx.maxBufferBytes);
+  constructor(ctx: SessionContext) {
+    this.a = new DceRpcAssoc(rpcHost(ctx), ctx.maxBufferBytes);
   }
   get done(): boolean {
     return this.a.broken;
-  }
-  emit(ev: AppEvent): void {
-    this.ctx.emit(ev);
-  }
-  confirm(service: string): void {
-    this.ctx.confirm(service);
-  }
-  count(name: string, n?: number): void {
-    this.ctx.count?.(name, n);
   }
   data(dir: Dir, buf: Uint8Array, off: number, len: number, ts: number): void {
     this.a.data(dir, buf, off, len, ts);

@@ -59,6 +59,16 @@ export function statusCategory(st: number): string {
   return 'Failure';
 }
 
+/** Walk the variable items / sub-items (type, reserved, 16-bit length) of an association PDU. */
+function forEachItem(b: Uint8Array, p: number, end: number, f: (type: number, body: number, n: number, iend: number) => void): void {
+  for (let i = 0; i < 512 && p + 4 <= end; i++) {
+    const n = be16(b, p + 2);
+    const body = p + 4;
+    f(b[p], body, n, Math.min(body + n, end));
+    p = body + n;
+  }
+}
+
 interface Assoc {
   ts: number;
   calling?: string;
@@ -254,65 +264,46 @@ class DicomSession implements AppSession {
     const a = this.assocOrNew(ts);
     a.called = text(b, off + 10, 16);
     a.calling = text(b, off + 26, 16);
-    let p = off + 74;
-    for (let i = 0; i < 512 && p + 4 <= end; i++) {
-      const it = b[p];
-      const n = be16(b, p + 2);
-      const body = p + 4;
-      const iend = Math.min(body + n, end);
+    forEachItem(b, off + 74, end, (it, body, n, iend) => {
       if (it === 0x10) a.appCtx = text(b, body, n);
       else if (it === 0x20 && n >= 4) {
         const id = b[body];
-        let q = body + 4;
-        while (q + 4 <= iend) {
-          const st = b[q];
-          const sn = be16(b, q + 2);
-          const uid = text(b, q + 4, Math.min(sn, iend - q - 4), 64);
+        forEachItem(b, body + 4, iend, (st, q, _n, qend) => {
+          const uid = text(b, q, qend - q, 64);
           if (st === 0x30 && a.proposed.size < MAX_CONTEXTS) a.proposed.set(id, uid);
           else if (st === 0x40 && !a.transfer.includes(uid) && a.transfer.length < MAX_LIST) a.transfer.push(uid);
-          q += 4 + sn;
-        }
+        });
       } else if (it === 0x50) this.userInfo(a, b, body, iend, true);
-      p = body + n;
-    }
+    });
   }
 
   /** A-ASSOCIATE-AC: presentation context results (item 0x21) and responder user info. */
   private associateAc(b: Uint8Array, off: number, end: number, ts: number): void {
     const a = this.assocOrNew(ts);
     a.result = 'accepted';
-    let p = off + 74;
-    for (let i = 0; i < 512 && p + 4 <= end; i++) {
-      const it = b[p];
-      const n = be16(b, p + 2);
-      const body = p + 4;
-      const iend = Math.min(body + n, end);
+    forEachItem(b, off + 74, end, (it, body, n, iend) => {
       if (it === 0x21 && n >= 4) {
         const id = b[body];
         const res = b[body + 2];
-        if (res === 0) {
-          const sop = a.proposed.get(id);
-          if (sop && !a.accepted.includes(sop) && a.accepted.length < MAX_LIST) a.accepted.push(sop);
-          if (body + 8 <= iend && b[body + 4] === 0x40) {
-            const ts2 = text(b, body + 8, Math.min(be16(b, body + 6), iend - body - 8), 64);
-            if (!a.acceptedTransfer.includes(ts2) && a.acceptedTransfer.length < MAX_LIST) a.acceptedTransfer.push(ts2);
-          }
-        } else {
+        if (res !== 0) {
           this.ctx.count?.('dicom_context_' + (AC_RESULTS[res] ?? 'rejected'));
+          return;
         }
+        const sop = a.proposed.get(id);
+        if (sop && !a.accepted.includes(sop) && a.accepted.length < MAX_LIST) a.accepted.push(sop);
+        forEachItem(b, body + 4, iend, (st, q, _n, qend) => {
+          const ts2 = text(b, q, qend - q, 64);
+          if (st === 0x40 && !a.acceptedTransfer.includes(ts2) && a.acceptedTransfer.length < MAX_LIST) a.acceptedTransfer.push(ts2);
+        });
       } else if (it === 0x50) this.userInfo(a, b, body, iend, false);
-      p = body + n;
-    }
+    });
     this.logAssoc();
   }
 
   /** User Information sub-items (PS3.8 §D.3.3, PS3.7 §D.3.3.7 user identity). */
   private userInfo(a: Assoc, b: Uint8Array, p: number, end: number, rq: boolean): void {
-    for (let i = 0; i < 64 && p + 4 <= end; i++) {
-      const st = b[p];
-      const n = be16(b, p + 2);
-      const body = p + 4;
-      if (body + n > end) return;
+    forEachItem(b, p, end, (st, body, n, iend) => {
+      if (body + n > iend) return; // truncated sub-item
       if (st === 0x51 && n === 4 && rq) a.maxPdu = be32(b, body);
       else if (st === 0x52) {
         if (rq) a.implClass = text(b, body, n, 64);
@@ -323,10 +314,9 @@ class DicomSession implements AppSession {
         a.userType = b[body];
         const pl = be16(b, body + 2);
         // Types 1 (username) and 2 (username + passcode): log the name; the passcode never.
-        if ((a.userType === 1 || a.userType === 2) && body + 4 + pl <= end) a.user = text(b, body + 4, pl, 64);
+        if ((a.userType === 1 || a.userType === 2) && body + 4 + pl <= iend) a.user = text(b, body + 4, pl, 64);
       }
-      p = body + n;
-    }
+    });
   }
 
   private logAssoc(): void {

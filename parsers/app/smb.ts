@@ -23,7 +23,7 @@
  */
 import type { AppEvent, AppParser, AppSession, Dir, SessionContext } from './types.js';
 import { PduStream, type Framer } from './pdu-stream.js';
-import { DceRpcAssoc, dceFrameLength, type RpcHost } from './dcerpc.js';
+import { DceRpcAssoc, dceFrameLength, rpcHost, type RpcHost } from './dcerpc.js';
 import { BLOB_KRB5, BLOB_NTLM, NtlmAuth } from './ntlm.js';
 import {
   FSCTL_NAMES,
@@ -162,7 +162,9 @@ class SmbFramer implements Framer {
   }
 }
 
-class SmbSession implements AppSession, RpcHost {
+class SmbSession implements AppSession {
+  /** Where events go — also handed to the DCE/RPC associations of named pipes. */
+  private readonly host: RpcHost;
   private readonly streams: [PduStream, PduStream];
   private readonly pending = new Map<number, Pending>();
   private readonly files = new Map<number, SmbFile>();
@@ -178,23 +180,13 @@ class SmbSession implements AppSession, RpcHost {
   private lastTs = 0;
 
   constructor(private readonly ctx: SessionContext) {
+    this.host = rpcHost(ctx);
     const cap = Math.max(4096, Math.min(ctx.maxBufferBytes, KEEP_CAP));
     this.streams = [new PduStream(new SmbFramer(this, 0), cap, 4), new PduStream(new SmbFramer(this, 1), cap, 4)];
   }
 
   get done(): boolean {
     return this.finished;
-  }
-
-  // RpcHost (pipes) -------------------------------------------------------------------------
-  emit(ev: AppEvent): void {
-    this.ctx.emit(ev);
-  }
-  confirm(service: string): void {
-    this.ctx.confirm(service);
-  }
-  count(name: string, n?: number): void {
-    this.ctx.count?.(name, n);
   }
 
   // AppSession ------------------------------------------------------------------------------
@@ -212,12 +204,12 @@ class SmbSession implements AppSession, RpcHost {
     for (const [, f] of this.files) this.closeFile(f, ts);
     this.files.clear();
     const ev = this.ntlm.takeEvent();
-    if (ev) this.emit(ev);
+    if (ev) this.host.emit(ev);
     const s = this.streams;
     const d = s[0].desyncs + s[1].desyncs;
-    if (d) this.count('smb_desync', d);
+    if (d) this.host.count('smb_desync', d);
     const t = s[0].truncated + s[1].truncated;
-    if (t) this.count('smb_truncated_pdus', t);
+    if (t) this.host.count('smb_truncated_pdus', t);
   }
 
   // Framing ---------------------------------------------------------------------------------
@@ -265,12 +257,12 @@ class SmbSession implements AppSession, RpcHost {
     if (b[off] !== 0 || len < 8) return; // NBSS session request/keepalive etc.
     const m = off + 4;
     if (b[m + 1] !== 0x53 || b[m + 2] !== 0x4d || b[m + 3] !== 0x42) {
-      this.count('smb_unknown_pdus');
+      this.host.count('smb_unknown_pdus');
       return;
     }
     const proto = b[m];
     if (proto === 0xfd || proto === 0xfc) {
-      this.count(proto === 0xfd ? 'smb_encrypted_pdus' : 'smb_compressed_pdus');
+      this.host.count(proto === 0xfd ? 'smb_encrypted_pdus' : 'smb_compressed_pdus');
       this.seen();
       // An encrypted session stays encrypted: once both sides have sent only ciphertext for a
       // while there is nothing left to learn from this connection.
@@ -290,7 +282,7 @@ class SmbSession implements AppSession, RpcHost {
     const end = off + len;
     for (let i = 0; i < 32; i++) {
       if (p + HDR > end) {
-        this.count('smb_truncated_headers');
+        this.host.count('smb_truncated_headers');
         return;
       }
       if (b[p] !== 0xfe || b[p + 1] !== 0x53 || u16(b, p + 4) !== HDR) return;
@@ -311,13 +303,13 @@ class SmbSession implements AppSession, RpcHost {
 
   // SMB1 ------------------------------------------------------------------------------------
   private smb1(b: Uint8Array, m: number, len: number, ts: number): void {
-    this.count('smb1_pdus');
+    this.host.count('smb1_pdus');
     if (len < 32 || !(b[m + 9] & 0x80)) return; // log replies only
     const cmd = b[m + 4];
     if (cmd === 0x2e || cmd === 0x2f || cmd === 0x2b) return; // READ_ANDX, WRITE_ANDX, ECHO
     const nt = (u16(b, m + 10) & 0x4000) !== 0;
     const status = nt ? ntStatusName(u32(b, m + 5)) : 'DOS-' + b[m + 5] + '-' + u16(b, m + 7);
-    this.emit({
+    this.host.emit({
       _path: 'smb_cmd',
       ts,
       command: SMB1_COMMANDS.get(cmd) ?? 'SMB1-0x' + cmd.toString(16),
@@ -336,7 +328,7 @@ class SmbSession implements AppSession, RpcHost {
     const cmd = u16(b, m + 12);
     const mid = key64(b, m + 24);
     const body = m + HDR;
-    if (flags & FLAG_SIGNED) this.count('smb_signed_pdus');
+    if (flags & FLAG_SIGNED) this.host.count('smb_signed_pdus');
     // Request or response by the header flag, not by direction: a capture that starts mid-session
     // may have made the server the originator.
     if (!(flags & FLAG_RESPONSE)) {
@@ -353,7 +345,7 @@ class SmbSession implements AppSession, RpcHost {
   private addPending(mid: number, p: Pending): void {
     if (this.pending.size >= MAX_PENDING) {
       this.pending.delete(this.pending.keys().next().value as number);
-      this.count('smb_pending_evicted');
+      this.host.count('smb_pending_evicted');
     }
     this.pending.set(mid, p);
   }
@@ -506,14 +498,14 @@ class SmbSession implements AppSession, RpcHost {
         if (status === ST_MORE_PROCESSING) return;
         const ev = this.ntlm.takeEvent(ok);
         if (ev) {
-          this.emit(ev);
+          this.host.emit(ev);
           if (ok && ev.username) {
             const user = ev.domainname ? ev.domainname + '\\' + ev.username : (ev.username as string);
             if (this.users.size >= MAX_SESSIONS) this.users.delete(this.users.keys().next().value as number);
             this.users.set(key64(b, m + 40), user);
           }
         }
-        if (ok && bl >= 4 && u16(b, body + 2) & 0x4) this.count('smb_encrypted_sessions');
+        if (ok && bl >= 4 && u16(b, body + 2) & 0x4) this.host.count('smb_encrypted_sessions');
         break;
       }
       case NEGOTIATE:
@@ -529,7 +521,7 @@ class SmbSession implements AppSession, RpcHost {
           const ev: AppEvent = { _path: 'smb_mapping', ts: p.ts };
           if (t.path) ev.path = t.path;
           if (t.type) ev.share_type = t.type;
-          this.emit(ev);
+          this.host.emit(ev);
         }
         p.tid = tid;
         break;
@@ -549,7 +541,7 @@ class SmbSession implements AppSession, RpcHost {
           const k = this.files.keys().next().value as number;
           this.closeFile(this.files.get(k)!, ts);
           this.files.delete(k);
-          this.count('smb_files_evicted');
+          this.host.count('smb_files_evicted');
         }
         this.files.set(fk, f);
         this.lastCreated = f;
@@ -568,7 +560,7 @@ class SmbSession implements AppSession, RpcHost {
           if (last === undefined || p.ts - last > RECENT_WINDOW) {
             if (this.recent.size >= MAX_RECENT) this.recent.delete(this.recent.keys().next().value as string);
             this.recent.set(ident, p.ts);
-            this.emit(ev);
+            this.host.emit(ev);
           }
         }
         break;
@@ -595,10 +587,10 @@ class SmbSession implements AppSession, RpcHost {
           ev.prev_name = f.name;
           ev.name = p.renameTo;
           f.name = p.renameTo;
-          this.emit(ev);
+          this.host.emit(ev);
         } else if (f && p.deleteFlag) {
           f.deleteOnClose = false; // logged now, not again at close
-          this.emit(this.fileEvent('SMB::FILE_DELETE', f, p.ts));
+          this.host.emit(this.fileEvent('SMB::FILE_DELETE', f, p.ts));
         }
         break;
       }
@@ -632,7 +624,7 @@ class SmbSession implements AppSession, RpcHost {
     } else if (cmd === CREATE && p.name !== undefined) {
       ev['referenced_file.name'] = p.name || '<share_root>';
     }
-    this.emit(ev);
+    this.host.emit(ev);
   }
 
   private fileEvent(action: string, f: SmbFile, ts: number): AppEvent {
@@ -653,18 +645,18 @@ class SmbSession implements AppSession, RpcHost {
     if (f.bytesRead > 0) {
       const ev = this.fileEvent('SMB::FILE_READ', f, f.readTs);
       ev.bytes_read = f.bytesRead;
-      this.emit(ev);
+      this.host.emit(ev);
       f.bytesRead = 0;
     }
     if (f.bytesWritten > 0) {
       const ev = this.fileEvent('SMB::FILE_WRITE', f, f.writeTs);
       ev.bytes_written = f.bytesWritten;
       if (f.bytesWritten > f.size) ev.size = f.bytesWritten;
-      this.emit(ev);
+      this.host.emit(ev);
       f.bytesWritten = 0;
     }
     if (f.deleteOnClose) {
-      this.emit(this.fileEvent('SMB::FILE_DELETE', f, ts));
+      this.host.emit(this.fileEvent('SMB::FILE_DELETE', f, ts));
       f.deleteOnClose = false;
     }
   }
@@ -693,7 +685,7 @@ class SmbSession implements AppSession, RpcHost {
     const tree = this.trees.get(tk);
     const f = new SmbFile('<unknown>', tree?.path, 0, dce || tree?.type === 'PIPE' ? true : tree?.type ? false : undefined);
     if (this.files.size < MAX_FILES) this.files.set(fk, f);
-    else this.count('smb_files_untracked');
+    else this.host.count('smb_files_untracked');
     return f;
   }
 
@@ -701,7 +693,7 @@ class SmbSession implements AppSession, RpcHost {
   private pipeData(f: SmbFile, dir: Dir, b: Uint8Array, p: number, n: number, end: number, ts: number): void {
     if (!f.dce) {
       const name = f.name.replace(/^\\+/, '');
-      f.dce = new DceRpcAssoc(this, this.ctx.maxBufferBytes, name.startsWith('<') ? undefined : name);
+      f.dce = new DceRpcAssoc(this.host, this.ctx.maxBufferBytes, name.startsWith('<') ? undefined : name);
     }
     const have = Math.max(0, Math.min(n, end - p));
     if (have > 0) f.dce.data(dir, b, p, have, ts);
@@ -712,9 +704,9 @@ class SmbSession implements AppSession, RpcHost {
   private secBlob(b: Uint8Array, m: number, o: number, n: number, end: number, ts: number): void {
     if (n === 0 || m + o + n > end) return;
     const r = this.ntlm.feedBlob(b, m + o, n, ts);
-    if (this.ntlm.sawSpnego) this.confirm('gssapi');
-    if (r === BLOB_NTLM) this.confirm('ntlm');
-    else if (r === BLOB_KRB5) this.confirm('krb');
+    if (this.ntlm.sawSpnego) this.host.confirm('gssapi');
+    if (r === BLOB_NTLM) this.host.confirm('ntlm');
+    else if (r === BLOB_KRB5) this.host.confirm('krb');
   }
 }
 
