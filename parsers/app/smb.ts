@@ -48,6 +48,7 @@ const MAX_FILES = 1024;
 const MAX_TREES = 128;
 const MAX_SESSIONS = 64;
 const MAX_RECENT = 512;
+const MAX_PIPES = 16;
 const RECENT_WINDOW = 180; // s, Zeek's recent_files expiry
 const KEEP_CAP = 65536;
 
@@ -174,6 +175,8 @@ class SmbSession implements AppSession {
   private readonly recent = new Map<string, number>();
   private readonly ntlm = new NtlmAuth();
   private lastCreated: SmbFile | undefined;
+  /** Pipe handles with a DCE/RPC association (each holds up to ~100 KiB of buffers). */
+  private livePipes = 0;
   private confirmed = false;
   private encryptedRun = 0;
   private finished = false;
@@ -640,6 +643,7 @@ class SmbSession implements AppSession {
     if (f.dce) {
       f.dce.end();
       f.dce = null;
+      this.livePipes--;
     }
     if (f.pipe) return;
     if (f.bytesRead > 0) {
@@ -692,6 +696,11 @@ class SmbSession implements AppSession {
   /** Feed pipe payload to the handle's DCE/RPC association; bytes not kept count as a gap. */
   private pipeData(f: SmbFile, dir: Dir, b: Uint8Array, p: number, n: number, end: number, ts: number): void {
     if (!f.dce) {
+      if (this.livePipes >= MAX_PIPES) {
+        this.host.count('smb_pipes_untracked');
+        return;
+      }
+      this.livePipes++;
       const name = f.name.replace(/^\\+/, '');
       f.dce = new DceRpcAssoc(this.host, this.ctx.maxBufferBytes, name.startsWith('<') ? undefined : name);
     }
