@@ -44,6 +44,14 @@ const TSHARK_SET = [
  */
 const INVALID_TS = new Set(['tcpdump_timestamp_invalid_nano.pcap']);
 
+/**
+ * Where tshark itself is wrong. sv_bug-6875-01: after the bogus second header wiretap's pcap
+ * reader tries its "modified pcap" variants and prints a record that is not in the file
+ * (caplen 1, len 1 MiB, negative time); capinfos stops there with an error and the MANIFEST's
+ * independent header walk finds 1 complete record, as this reader does.
+ */
+const TSHARK_EXTRA_RECORDS = new Map([['sv_bug-6875-01_fuzz.pcap', 1]]);
+
 async function capinfosCount(file: string): Promise<number | null> {
   try {
     const { stdout } = await run('capinfos', ['-T', '-M', '-c', file]);
@@ -115,7 +123,9 @@ describe.skipIf(!available && !process.env.CI)('corpus captures vs wiretap (capi
     const [ours, ts] = await Promise.all([readCapture([path]), tsharkPackets(path)]);
     if (ts.length === 0) return; // link type tshark cannot read (counted against the walker above)
     // tshark may stop earlier on damage; it never reads more than the complete records.
-    expect(ours.count).toBeGreaterThanOrEqual(ts.length);
+    const extra = TSHARK_EXTRA_RECORDS.get(f) ?? 0;
+    expect(ours.count).toBeGreaterThanOrEqual(ts.length - extra);
+    ts.splice(ts.length - extra, extra);
     const diffs: string[] = [];
     ts.forEach((t, i) => {
       const o = ours.records[i];
