@@ -6,7 +6,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PcapngWriter, pcapHeader, pcapRecord } from '../helpers/capture-writer.js';
+import { PcapngWriter, concat, pcapHeader, pcapRecord } from '../helpers/capture-writer.js';
 import { readCapture, tempDir, type ReadRecord } from '../helpers/read-capture.js';
 import { MAX_BATCH_PACKETS } from '../../sensor/capture/file-reader.js';
 import { MAX_CAPLEN } from '../../sensor/capture/pcap-format.js';
@@ -63,7 +63,7 @@ describe('records straddling chunk boundaries', () => {
   it('classic pcap, 1 MiB chunks: identical to what was written and to a one-chunk read', async () => {
     const parts = [pcapHeader()];
     for (let i = 0; i < N; i++) parts.push(pcapRecord({ sec: 1_600_000_000 + i, frac: i % 1_000_000, data: recordData(i), wirelen: sizeOf(i) + (i % 3) }));
-    const f = tmp.file('straddle.pcap', concatAll(parts));
+    const f = tmp.file('straddle.pcap', concat(parts));
     const small = await readAll(f, 1 << 20);
     expect(small.seen.length).toBe(N);
     expect(small.batches).toBeGreaterThanOrEqual(15);
@@ -92,7 +92,7 @@ describe('records straddling chunk boundaries', () => {
     const n = MAX_BATCH_PACKETS * 3 + 5;
     const parts = [pcapHeader()];
     for (let i = 0; i < n; i++) parts.push(pcapRecord({ sec: i, frac: 0, data: new Uint8Array([i & 0xff]) }));
-    const f = tmp.file('tiny.pcap', concatAll(parts));
+    const f = tmp.file('tiny.pcap', concat(parts));
     for (const chunkBytes of [1 << 20, 4 << 20]) {
       const r = await readCapture([f], { chunkBytes });
       expect(r.count).toBe(n);
@@ -157,11 +157,3 @@ describe('bounded memory', () => {
   }, 30_000);
 });
 
-function concatAll(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
-  return out;
-}
