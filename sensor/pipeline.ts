@@ -55,7 +55,7 @@ export function shardConfigFrom(cfg: SensorConfig, uidSeed?: number): ShardConfi
     flow.likelyServerPorts = likelyServerPortTable(cfg.flow.likely_server_ports.tcp, cfg.flow.likely_server_ports.udp);
   }
   flow.uidSeed = uidSeed;
-  return { flow, internalNetworks: cfg.internal_networks, protocols: cfg.protocols.enabled };
+  return { flow, internalNetworks: cfg.internal_networks, protocols: cfg.protocols.enabled, midstream: cfg.protocols.midstream };
 }
 
 export class Pipeline {

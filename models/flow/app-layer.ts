@@ -12,7 +12,7 @@
  */
 import type { AppEvent, AppParser, AppSession, Dir, PortPair, SessionContext } from '../../parsers/app/types.js';
 import type { FlowStore } from './flow-store.js';
-import { FL_ORIG_IS_A, KEY_WORDS } from './flow-store.js';
+import { FL_ORIG_IS_A, FL_SYN_SEEN, KEY_WORDS } from './flow-store.js';
 import { formatAddr } from '../net/addr-format.js';
 
 export interface AppLayerConfig {
@@ -25,13 +25,23 @@ export interface AppLayerConfig {
   maxOooTotal: number;
   /** Payload bytes held per direction while the protocol is not yet known. */
   maxProbeBytes: number;
+  /**
+   * Give every parser TCP connections whose start was not seen. When false, the services in
+   * PARTIAL_UNSAFE skip them, as Zeek's HTTP analyzer does (a request stream picked up in the
+   * middle mis-pairs requests and replies).
+   */
+  midstream: boolean;
 }
+
+/** Services whose parsers do not take connections picked up mid-stream (Zeek's HTTP analyzer returns early on partial connections). */
+export const PARTIAL_UNSAFE: ReadonlySet<string> = new Set(['http']);
 
 export const DEFAULT_APP_LAYER: Omit<AppLayerConfig, 'parsers'> = {
   maxBufferBytes: 64 * 1024,
   maxOooPerDir: 64 * 1024,
   maxOooTotal: 32 << 20,
   maxProbeBytes: 8 * 1024,
+  midstream: false,
 };
 
 /** appState column values in the flow store. */
@@ -69,6 +79,8 @@ class AppFlow implements SessionContext {
   oooBytes1 = 0;
   idFields: Record<string, unknown> | null = null;
   lastTs = 0;
+  /** TCP connection whose start (SYN) was not seen. */
+  partial = false;
 
   constructor(readonly layer: AppLayer, readonly f: number, readonly maxBufferBytes: number) {}
 
@@ -130,6 +142,7 @@ export class AppLayer {
     let a = this.flows[f];
     if (a === undefined) {
       a = new AppFlow(this, f, this.cfg.maxBufferBytes);
+      a.partial = tcp && (this.store.flags2[f] & FL_SYN_SEEN) === 0;
       this.flows[f] = a;
       this.store.appState[f] = APP_ACTIVE;
     }
@@ -325,6 +338,7 @@ export class AppLayer {
     // Parsers registered for one of the flow's ports first, then everything else.
     for (let pass = 0; pass < 2; pass++) {
       for (const p of list) {
+        if (a.partial && !this.cfg.midstream && PARTIAL_UNSAFE.has(p.service)) continue;
         const portMatch = p.ports.includes(ports.respPort) || p.ports.includes(ports.origPort);
         if (portMatch !== (pass === 0)) continue;
         let ok = false;

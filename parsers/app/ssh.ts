@@ -94,7 +94,12 @@ export class SshSession implements AppSession {
         side.line = '';
         if (line.startsWith('SSH-')) {
           side.banner = line.slice(0, MAX_BANNER);
-          if (!this.confirmed) { this.confirmed = true; this.ctx.confirm('ssh'); }
+          // Like Zeek, the protocol counts as confirmed once both sides sent a version banner: a
+          // one-sided capture (half-duplex SPAN) still logs the banner but names no service.
+          if (!this.confirmed && this.sides[0].banner !== null && this.sides[1].banner !== null) {
+            this.confirmed = true;
+            this.ctx.confirm('ssh');
+          }
           // SSH-1 has no KEXINIT; SSH-2 (and 1.99) continues with binary packets.
           side.state = /^SSH-(2\.0|1\.99)-/.test(line) ? 'packet' : 'done';
         } else {
