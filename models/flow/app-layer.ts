@@ -23,7 +23,7 @@ export interface AppLayerConfig {
   maxOooPerDir: number;
   /** Out-of-order bytes held by this worker in total. */
   maxOooTotal: number;
-  /** Payload bytes held per direction while the protocol is not yet known. */
+  /** Largest first payload kept while the protocol is not yet known (the other direction may identify it). */
   maxProbeBytes: number;
   /**
    * Give every parser TCP connections whose start was not seen. When false, the services in
@@ -68,8 +68,11 @@ class AppFlow implements SessionContext {
   session: AppSession | null = null;
   service = '';
   probed = 0;
+  /** Directions (bits) with payload that arrived unidentified and was not held. */
+  unheld = 0;
+  unheldLen0 = 0;
+  unheldLen1 = 0;
   held: Held[] | null = null;
-  heldBytes = 0;
   /** TCP: next expected relative sequence number per direction (NaN until the first segment). */
   next0 = NaN;
   next1 = NaN;
@@ -280,18 +283,28 @@ export class AppLayer {
     let s = a.session;
     if (s === null) {
       if (cap === 0) return;
-      // Hold a copy of what arrives before the protocol is known (the parser must see it).
-      if (a.heldBytes + cap > this.cfg.maxProbeBytes) {
-        this.finishParsing(a);
+      const bit = 1 << dir;
+      if ((a.probed & bit) !== 0) {
+        // This direction's first payload matched nothing and no parser was chosen since: later
+        // bytes are not held (copying every segment of unidentified flows is what costs).
+        a.unheld |= bit;
+        if (dir === 0) a.unheldLen0 += len; else a.unheldLen1 += len;
         return;
       }
-      (a.held ??= []).push({ dir, data: buf.slice(off, off + cap), len, ts });
-      a.heldBytes += cap;
-      if ((a.probed & (1 << dir)) !== 0) return;
-      a.probed |= 1 << dir;
+      a.probed |= bit;
       const parser = this.probe(a, dir, buf, off, cap, tcp);
       if (parser === null) {
-        if (a.probed === 3) this.finishParsing(a); // both directions seen, nothing recognised
+        if (a.probed === 3) {
+          this.finishParsing(a); // both directions seen, nothing recognised
+          return;
+        }
+        // Keep a copy of this first payload: the other direction may still identify the protocol.
+        if (cap <= this.cfg.maxProbeBytes) {
+          (a.held ??= []).push({ dir, data: buf.slice(off, off + cap), len, ts });
+        } else {
+          a.unheld |= bit;
+          if (dir === 0) a.unheldLen0 += len; else a.unheldLen1 += len;
+        }
         return;
       }
       try {
@@ -303,13 +316,30 @@ export class AppLayer {
       a.session = s;
       const held = a.held;
       a.held = null;
-      a.heldBytes = 0;
-      for (const h of held) {
-        if (!this.feed(a, s, h.dir, h.data, 0, h.data.length, h.len, h.ts)) return;
+      if (held !== null) {
+        for (const h of held) {
+          if (!this.feed(a, s, h.dir, h.data, 0, h.data.length, h.len, h.ts)) return;
+        }
       }
-      return;
+      // Bytes of a direction that arrived after its unmatched first payload were not kept.
+      if ((a.unheld & 1) !== 0 && tcp && !s.done) this.gapAfterHeld(a, s, 0);
+      if ((a.unheld & 2) !== 0 && tcp && !s.done) this.gapAfterHeld(a, s, 1);
+      if (s.done) {
+        this.finishParsing(a);
+        return;
+      }
     }
     this.feed(a, s, dir, buf, off, cap, len, ts);
+  }
+
+  /** The parser missed bytes of `dir` that were not held while the protocol was unknown. */
+  private gapAfterHeld(a: AppFlow, s: AppSession, dir: Dir): void {
+    try {
+      this.stats.gaps++;
+      s.gap(dir, dir === 0 ? a.unheldLen0 : a.unheldLen1);
+    } catch {
+      this.fault(a);
+    }
   }
 
   /** Returns false when the flow is no longer parsed. */
@@ -368,11 +398,20 @@ export class AppLayer {
 
   // ---- SessionContext callbacks (through AppFlow)
 
+  /**
+   * The event object is the parser's own (it hands it over): the flow's uid and id fields are
+   * added to it rather than copying it into a new object.
+   */
   emitEvent(a: AppFlow, ev: AppEvent): void {
     if (a.idFields === null) a.idFields = this.idFieldsOf(a.f);
-    const rec: AppEvent = { _path: ev._path, ts: ev.ts ?? a.lastTs, ...a.idFields };
-    for (const k in ev) if (k !== '_path' && k !== 'ts') rec[k] = ev[k];
-    this.out.push(rec);
+    const id = a.idFields;
+    if (ev.ts === undefined) ev.ts = a.lastTs;
+    ev.uid = id.uid;
+    ev['id.orig_h'] = id['id.orig_h'];
+    ev['id.orig_p'] = id['id.orig_p'];
+    ev['id.resp_h'] = id['id.resp_h'];
+    ev['id.resp_p'] = id['id.resp_p'];
+    this.out.push(ev);
     this.stats.events++;
   }
 
