@@ -1,13 +1,19 @@
 /**
  * capture → dispatch → shard workers → outputs. Packet sources (file replay, live capture) hand
- * batches to `submit`; records that come back from the workers go to the registered sinks.
- * Backpressure runs the whole way: the chunk pool bounds what is in flight, and `submit` waits
- * while an output is blocked.
+ * batches to `submit`/`submitBatch`; records that come back from the workers go to the registered
+ * sinks. Backpressure runs the whole way: a batch's chunk is given back (its `release`) only when
+ * every shard is done with it, so the source's fixed set of chunks bounds what is in flight (the
+ * file reader waits for a chunk, live capture stops reading and lets the kernel ring absorb the
+ * burst), and `submit` waits while an output is blocked.
+ *
+ * Observers (metrics, live self-audit) see each shard result and each finished batch on the main
+ * thread — never a packet.
  */
 import { ChunkPool } from './capture/chunk-pool.js';
 import type { ReaderBatch } from './capture/file-reader.js';
+import type { PacketBatch } from './capture/batch.js';
 import { Dispatcher } from './pool/dispatcher.js';
-import { ShardPool } from './pool/shard-pool.js';
+import { ShardPool, WorkerLostError, type WorkerRestart } from './pool/shard-pool.js';
 import type { ShardConfig } from './pool/shard-engine.js';
 import type { ShardResult, ShardTask } from './pool/shard-task.js';
 import type { SensorConfig } from './config.js';
@@ -17,6 +23,29 @@ export interface PipelineOptions {
   workers: number;
   /** Deterministic uids (tests). */
   uidSeed?: number;
+  /**
+   * Live: replace a worker that dies and count what it held (`stats.lost`, observers' `workerLost`)
+   * instead of failing the run. Replay leaves this off: a replay is complete or fails (exit 1).
+   */
+  restartWorkers?: boolean;
+}
+
+/** A packet batch from any source: its bytes (the dispatcher reads them through `bytes`). */
+export interface SourceBatch extends PacketBatch {
+  bytes: Uint8Array;
+}
+
+/** What a worker's death cost (live). Flows: the shard's last reported active flows, never emitted. */
+export interface WorkerLoss extends WorkerRestart {
+  flows: number;
+}
+
+/** Main-thread hooks: per shard result and per finished batch, never per packet. */
+export interface PipelineObserver {
+  result?(shard: number, r: ShardResult): void;
+  /** Every shard finished the batch: `readAt` as given to submit (ms), packets in the batch. */
+  batchDone?(readAt: number, packets: number): void;
+  workerLost?(loss: WorkerLoss): void;
 }
 
 export interface RecordSink {
@@ -39,6 +68,13 @@ export interface PipelineStats {
   interim: number;
   flowTableDrops: number;
   busyMs: number[];
+  /** Lost to worker crashes (live): tasks, packets in them, flows the dead workers held. */
+  lost: { restarts: number; tasks: number; packets: number; flows: number };
+}
+
+/** One capture batch in flight: released when its last shard task is done. */
+class InFlight {
+  constructor(public remaining: number, readonly release: () => void, readonly readAt: number, readonly packets: number) {}
 }
 
 export function shardConfigFrom(cfg: SensorConfig, uidSeed?: number): ShardConfig {
@@ -64,7 +100,10 @@ export class Pipeline {
   readonly shards: ShardPool;
   readonly stats: PipelineStats;
   private readonly sinks: RecordSink[] = [];
+  private readonly observers: PipelineObserver[] = [];
   private inflight = 0;
+  /** Capture batches not yet finished by every shard. */
+  batchesInFlight = 0;
   private idle: (() => void) | null = null;
   private failure: Error | null = null;
 
@@ -84,11 +123,15 @@ export class Pipeline {
       },
       uidSeed: opts.uidSeed,
     });
-    this.shards = new ShardPool(n, shardConfigFrom(config, opts.uidSeed));
+    this.shards = new ShardPool(n, shardConfigFrom(config, opts.uidSeed), {
+      restart: opts.restartWorkers === true,
+      onRestart: (r) => this.onWorkerRestart(r),
+    });
     this.stats = {
       flows: 0, finalByProto: {}, events: 0, interim: 0, flowTableDrops: 0,
       activeFlows: new Array<number>(n).fill(0), flowsCreated: new Array<number>(n).fill(0),
       evicted: new Array<number>(n).fill(0), expired: new Array<number>(n).fill(0), busyMs: new Array<number>(n).fill(0),
+      lost: { restarts: 0, tasks: 0, packets: 0, flows: 0 },
     };
   }
 
@@ -96,26 +139,56 @@ export class Pipeline {
     this.sinks.push(s);
   }
 
-  /** Split a capture batch over the shards. The caller's chunk reference is released here. */
-  async submit(batch: ReaderBatch): Promise<void> {
-    if (this.failure !== null) throw this.failure;
-    const tasks = this.dispatcher.split(batch, Date.now());
-    for (let i = 0; i < tasks.length; i++) {
-      this.chunks.retain(batch.chunk);
-      this.send(i, tasks[i], batch.chunk);
+  removeSink(s: RecordSink): void {
+    const i = this.sinks.indexOf(s);
+    if (i >= 0) this.sinks.splice(i, 1);
+  }
+
+  addObserver(o: PipelineObserver): void {
+    this.observers.push(o);
+  }
+
+  /** A file reader's batch: its reference to the pipeline's chunk is released when the shards are done. */
+  submit(batch: ReaderBatch): Promise<void> {
+    return this.submitBatch(batch, () => this.chunks.release(batch.chunk));
+  }
+
+  /**
+   * Split a batch from any source over the shards. `release` runs once, when every shard is done
+   * with the batch's bytes (or at once if the batch cannot be dispatched). `readAt`: when the
+   * batch's oldest packet was captured or read (ms since the epoch), for the latency metric.
+   */
+  async submitBatch(batch: SourceBatch, release: () => void, readAt = Date.now()): Promise<void> {
+    if (this.failure !== null) {
+      release();
+      throw this.failure;
     }
-    this.chunks.release(batch.chunk);
+    let tasks: ShardTask[];
+    try {
+      // The dispatcher reads only the PacketBatch fields and `bytes` (it is typed for the reader's batch).
+      tasks = this.dispatcher.split(batch as ReaderBatch, readAt);
+    } catch (e) {
+      release();
+      throw e;
+    }
+    const f = new InFlight(tasks.length, release, readAt, batch.count);
+    this.batchesInFlight++;
+    for (let i = 0; i < tasks.length; i++) this.send(i, tasks[i], f);
     for (const s of this.sinks) if (s.ready !== undefined) await s.ready();
   }
 
-  /** Advance every shard's clock (live capture with no traffic). */
-  tick(): void {
-    for (let i = 0; i < this.shards.shards; i++) this.send(i, this.dispatcher.emptyTask(false), -1);
+  /**
+   * Advance every shard's clock without packets (live capture with no traffic). `clock` (capture
+   * seconds) moves the dispatcher's clock forward first; it never goes backwards.
+   */
+  tick(clock?: number): void {
+    if (clock !== undefined && clock > this.dispatcher.clock) this.dispatcher.clock = clock;
+    for (let i = 0; i < this.shards.shards; i++) this.send(i, this.dispatcher.emptyTask(false), null);
   }
 
   /** Flush every flow and wait for all results. */
   async finish(): Promise<void> {
-    for (let i = 0; i < this.shards.shards; i++) this.send(i, this.dispatcher.emptyTask(true), -1);
+    for (let i = 0; i < this.shards.shards; i++) this.send(i, this.dispatcher.emptyTask(true), null);
     await this.drain();
     for (const s of this.sinks) if (s.ready !== undefined) await s.ready();
     if (this.failure !== null) throw this.failure;
@@ -130,13 +203,21 @@ export class Pipeline {
     return new Promise((resolve) => { this.idle = resolve; });
   }
 
-  private send(shard: number, task: ShardTask, chunk: number): void {
+  private send(shard: number, task: ShardTask, batch: InFlight | null): void {
     this.inflight++;
     this.shards.run(shard, task).then(
       (r) => this.onResult(shard, r),
-      (e: unknown) => { this.failure ??= e instanceof Error ? e : new Error(String(e)); },
+      (e: unknown) => {
+        // A live worker's death is counted in onWorkerRestart; anything else ends the run.
+        if (e instanceof WorkerLostError && this.opts.restartWorkers === true) return;
+        this.failure ??= e instanceof Error ? e : new Error(String(e));
+      },
     ).finally(() => {
-      if (chunk >= 0) this.chunks.release(chunk);
+      if (batch !== null && --batch.remaining === 0) {
+        this.batchesInFlight--;
+        batch.release();
+        for (const o of this.observers) o.batchDone?.(batch.readAt, batch.packets);
+      }
       if (--this.inflight === 0 && this.idle !== null) {
         const f = this.idle;
         this.idle = null;
@@ -161,9 +242,21 @@ export class Pipeline {
     st.interim = r.interim;
     st.flowTableDrops = r.dropped;
     st.busyMs[shard] += r.busyMs;
+    for (const o of this.observers) o.result?.(shard, r);
     for (const s of this.sinks) {
       if (r.flows.length > 0 && s.flows !== undefined) s.flows(r.flows);
       if (r.events.length > 0 && s.events !== undefined) s.events(r.events);
     }
+  }
+
+  private onWorkerRestart(r: WorkerRestart): void {
+    const loss: WorkerLoss = { ...r, flows: this.stats.activeFlows[r.shard] };
+    const l = this.stats.lost;
+    l.restarts++;
+    l.tasks += r.tasks;
+    l.packets += r.packets;
+    l.flows += loss.flows;
+    this.stats.activeFlows[r.shard] = 0;
+    for (const o of this.observers) o.workerLost?.(loss);
   }
 }

@@ -8,9 +8,12 @@
  * `maxBatchPackets`, or the kernel has nothing more right now. Nothing here creates an object per
  * packet; the per-packet JS work is one add for the byte counter (and the optional dedup check).
  *
- * Memory: a chunk (`chunkBytes`) is never written again once a batch over it was emitted past its
- * end; a full chunk is replaced by a new one, and the old one lives as long as consumers hold the
- * batch. Consumers must therefore release batches (the lead's dispatcher bounds in-flight batches).
+ * Memory: a chunk (`chunkBytes`) is never written again below what was emitted from it; a full
+ * chunk is replaced. Every batch carries `release()`: a chunk whose batches were all released goes
+ * back to a free list and is reused. With `maxChunks` the capture owns at most that many chunks;
+ * when all are held by consumers (workers behind), it stops reading — packets wait in the kernel
+ * ring, whose overflow libpcap counts as kernel drops — and resumes when a batch is released
+ * (counted in `stalls`). Without `maxChunks`, chunks never released are simply garbage-collected.
  */
 import { META_CAPLEN, META_OFF, META_WIRELEN, META_WORDS, type PacketBatch } from './batch.js';
 import type { DuplicateDetector } from './dedup.js';
@@ -43,6 +46,19 @@ export interface LiveCaptureOptions {
   maxPacketsPerWake?: number;
   /** Optional duplicate detector (may be shared by several captures for two SPAN sessions). */
   dedup?: DuplicateDetector;
+  /**
+   * Most chunks this capture owns (current one included); reading stops while all are held by
+   * unreleased batches. Default unbounded (chunks allocated as needed, reused when released).
+   */
+  maxChunks?: number;
+}
+
+/** A batch from the live capture: also the chunk's bytes, and the way to give them back. */
+export interface LiveBatch extends PacketBatch {
+  /** Byte view of `data`. */
+  bytes: Uint8Array;
+  /** Call once when every consumer is done with `data` (extra calls are ignored). */
+  release(): void;
 }
 
 export interface LiveCaptureCounters {
@@ -56,12 +72,23 @@ export interface LiveCaptureCounters {
   ifDrops: number;
   /** Packets the kernel passed to the capture (pcap_stats ps_recv), widened past 2^32. */
   received: number;
+  /** Times reading stopped because every chunk was held by consumers (backpressure). */
+  stalls: number;
 }
 
-export type BatchHandler = (batch: PacketBatch, capture: LiveCapture) => void;
+export type BatchHandler = (batch: LiveBatch, capture: LiveCapture) => void;
 export type ErrorHandler = (err: Error, capture: LiveCapture) => void;
 
 /** pcap_stats counters are C `u_int`: widen them across wrap-arounds. */
+/** One SharedArrayBuffer chunk with its index arrays, and how many emitted batches still use it. */
+interface Chunk {
+  data: SharedArrayBuffer;
+  u8: Uint8Array;
+  ts: Float64Array;
+  meta: Uint32Array;
+  refs: number;
+}
+
 class WrappingCounter {
   private last = 0;
   total = 0;
@@ -90,10 +117,20 @@ export class LiveCapture {
   private readonly dedup: DuplicateDetector | undefined;
   private onBatch: BatchHandler | undefined;
   private onError: ErrorHandler | undefined;
+  /** The consumer wants packets (start/resume vs pause). */
   private running = false;
+  /** Every chunk is held by consumers: not reading until one is released. */
+  private starved = false;
+  /** The libuv poll handle is active. */
+  private polling = false;
   private failure: Error | undefined;
+  private readonly maxChunks: number;
+  private chunksOwned = 0;
+  private readonly spare: Chunk[] = [];
+  private stalls = 0;
 
   // Current chunk and the batch being assembled in it.
+  private cur!: Chunk;
   private data!: SharedArrayBuffer;
   private u8!: Uint8Array;
   private ts!: Float64Array;
@@ -116,6 +153,8 @@ export class LiveCapture {
     this.chunkPackets = options.chunkPackets ?? 65536;
     this.maxBatch = Math.min(options.maxBatchPackets ?? 8192, this.chunkPackets);
     this.maxPerWake = options.maxPacketsPerWake ?? 65536;
+    this.maxChunks = options.maxChunks ?? Infinity;
+    if (!(this.maxChunks >= 1)) throw new RangeError('maxChunks must be >= 1');
     if (this.chunkBytes < snaplen) throw new RangeError(`chunkBytes (${this.chunkBytes}) must be at least snaplen (${snaplen})`);
     if (this.chunkBytes > 0xffffffff) throw new RangeError('chunkBytes must be below 4 GiB (meta offsets are 32-bit)');
     if (!(this.maxBatch >= 1)) throw new RangeError('maxBatchPackets must be >= 1');
@@ -136,7 +175,7 @@ export class LiveCapture {
     this.linkType = this.native.linkType;
     this.nanosecond = this.native.nanosecond;
     this.warning = this.native.warning;
-    this.newChunk();
+    this.useChunk(this.takeChunk()!);
   }
 
   /** True while the capture is open and has not failed (readiness). */
@@ -159,14 +198,14 @@ export class LiveCapture {
     this.onBatch = onBatch;
     this.onError = onError;
     this.running = true;
-    native.start(this.onReadable);
+    this.updatePolling(native);
   }
 
   /** Stops reading (backpressure): packets wait in the kernel ring, drops count there if it fills. */
   pause(): void {
     if (this.native && this.running) {
       this.running = false;
-      this.native.stop();
+      this.updatePolling(this.native);
     }
   }
 
@@ -174,8 +213,15 @@ export class LiveCapture {
   resume(): void {
     if (this.native && !this.running && this.onBatch) {
       this.running = true;
-      this.native.start(this.onReadable);
+      this.updatePolling(this.native);
+      // libpcap may hold the rest of a kernel block already signalled: read it now.
+      setImmediate(this.onReadable);
     }
+  }
+
+  /** Reading stopped because consumers hold every chunk (see `maxChunks`). */
+  get isStalled(): boolean {
+    return this.starved;
   }
 
   /** Replaces the BPF filter (e.g. on SIGHUP); throws code EBPF on a bad expression, keeping the old one. */
@@ -202,6 +248,7 @@ export class LiveCapture {
       kernelDrops: this.drops.total,
       ifDrops: this.ifDrops.total,
       received: this.received.total,
+      stalls: this.stalls,
     };
   }
 
@@ -217,6 +264,8 @@ export class LiveCapture {
     this.native.close();
     this.native = undefined;
     this.running = false;
+    this.polling = false;
+    this.spare.length = 0;
   }
 
   private requireOpen(): NativeCapture {
@@ -224,14 +273,62 @@ export class LiveCapture {
     return this.native;
   }
 
-  private newChunk(): void {
-    this.data = new SharedArrayBuffer(this.chunkBytes);
-    this.u8 = new Uint8Array(this.data);
-    this.ts = new Float64Array(new SharedArrayBuffer(this.chunkPackets * 8));
-    this.meta = new Uint32Array(new SharedArrayBuffer(this.chunkPackets * META_WORDS * 4));
+  private updatePolling(native: NativeCapture): void {
+    const want = this.running && !this.starved;
+    if (want && !this.polling) {
+      native.start(this.onReadable);
+      this.polling = true;
+    } else if (!want && this.polling) {
+      native.stop();
+      this.polling = false;
+    }
+  }
+
+  /** A free chunk: a released one, or a new one while fewer than maxChunks exist; else null. */
+  private takeChunk(): Chunk | null {
+    const c = this.spare.pop();
+    if (c !== undefined) return c;
+    if (this.chunksOwned >= this.maxChunks) return null;
+    this.chunksOwned++;
+    const data = new SharedArrayBuffer(this.chunkBytes);
+    return {
+      data,
+      u8: new Uint8Array(data),
+      ts: new Float64Array(new SharedArrayBuffer(this.chunkPackets * 8)),
+      meta: new Uint32Array(new SharedArrayBuffer(this.chunkPackets * META_WORDS * 4)),
+      refs: 0,
+    };
+  }
+
+  private useChunk(c: Chunk): void {
+    const old = this.cur as Chunk | undefined;
+    this.cur = c;
+    this.data = c.data;
+    this.u8 = c.u8;
+    this.ts = c.ts;
+    this.meta = c.meta;
     this.dataEnd = 0;
     this.batchStart = 0;
     this.index = 0;
+    if (old !== undefined && old.refs === 0) this.recycle(old);
+  }
+
+  private recycle(c: Chunk): void {
+    // Unbounded captures keep two spares; the rest is left to the garbage collector.
+    if (this.maxChunks !== Infinity || this.spare.length < 2) this.spare.push(c);
+    else this.chunksOwned--;
+  }
+
+  private unref(c: Chunk): void {
+    if (--c.refs > 0 || c === this.cur || this.native === undefined) return;
+    this.recycle(c);
+    if (this.starved) {
+      // Workers caught up: continue in a fresh chunk and read what waited in the kernel ring.
+      this.starved = false;
+      this.useChunk(this.takeChunk()!);
+      this.updatePolling(this.native);
+      if (this.running) setImmediate(this.onReadable);
+    }
   }
 
   private emit(): void {
@@ -239,18 +336,27 @@ export class LiveCapture {
     if (count === 0) return;
     const start = this.batchStart;
     this.batchStart = this.index;
-    const batch: PacketBatch = {
-      data: this.data,
+    const chunk = this.cur;
+    chunk.refs++;
+    let released = false;
+    const batch: LiveBatch = {
+      data: chunk.data,
+      bytes: chunk.u8,
       count,
-      ts: this.ts.subarray(start, start + count),
-      meta: this.meta.subarray(start * META_WORDS, (start + count) * META_WORDS),
+      ts: chunk.ts.subarray(start, start + count),
+      meta: chunk.meta.subarray(start * META_WORDS, (start + count) * META_WORDS),
+      release: () => {
+        if (released) return;
+        released = true;
+        this.unref(chunk);
+      },
     };
     this.onBatch?.(batch, this);
   }
 
   // Arrow function: handed to the binding once, no closure per wake-up.
   private readonly onReadable = (): void => {
-    this.drain();
+    if (this.running && !this.starved) this.drain();
   };
 
   /** One read call; a libpcap failure (interface gone) closes the capture and reports it. */
@@ -290,7 +396,17 @@ export class LiveCapture {
       const chunkFull = this.index >= this.chunkPackets || native.pendingLength > 0;
       if (batchFull || chunkFull) {
         this.emit();
-        if (chunkFull) this.newChunk();
+        if (chunkFull) {
+          const next = this.takeChunk();
+          if (next === null) {
+            // Backpressure: every chunk is with the consumers. Stop reading until one comes back.
+            this.starved = true;
+            this.stalls++;
+            this.updatePolling(native);
+            return;
+          }
+          this.useChunk(next);
+        }
         continue;
       }
       if (n === 0 || n < room) break; // the kernel has nothing more right now

@@ -5,8 +5,10 @@
  * Feeding rules (hot path stays free of prom-client):
  *  - Workers never touch prom-client. They aggregate per batch; the main thread calls
  *    `onBatch(report)` once per finished batch (a few labelled increments, ~1 µs).
- *  - Cumulative counters owned by other modules (capture pcap_stats, dedup, shipper) are *pulled*
- *    at scrape time through source callbacks, so nothing is done per packet or per second.
+ *  - Cumulative counters owned by other modules (capture pcap_stats, dedup) are *pulled* at scrape
+ *    time through source callbacks, so nothing is done per packet or per second. Shipping metrics
+ *    are registered on `registry` by sensor/ship's `registerShipperMetrics` (one set of names for
+ *    the sensor and the collector's relay).
  *  - Gauges are set when the owner knows the value (`setFlowsActive`, `setWorkers`, ...).
  *
  * Names follow Prometheus conventions: base units (seconds, bytes), `_total` on counters, a
@@ -30,6 +32,8 @@ export interface CaptureSnapshot {
   bytes: number;
   kernelDrops: number;
   ifDrops?: number;
+  /** Times reading stopped because the workers held every capture chunk (backpressure). */
+  stalls?: number;
 }
 
 export interface CaptureSource {
@@ -44,27 +48,14 @@ export interface DedupSource {
   readonly overwrites?: number;
 }
 
-/** The subset of the shipper's ShipperStats (sensor/ship) exported as metrics. */
-export interface ShipperStatsLike {
-  recordsPushed: number;
-  recordsAcked: number;
-  recordsLost: number;
-  batchesSent: number;
-  batchesRetransmitted: number;
-  batchesAcked: number;
-  batchesLost: number;
-  sendErrors: number;
-  inFlightBatches: number;
-  queuedBatches: number;
-  spooledBatches: number;
-  spooledBytes: number;
-  srttMs: number;
-}
-
 /** One finished batch, aggregated by the worker that processed it. All fields optional. */
 export interface BatchReport {
-  /** Decode errors in this batch by reason (e.g. "truncated-ipv4", "bad-tcp-offset"). */
+  /** Decode errors in this batch by reason (parsers/reasons.ts names, e.g. "ipv4_truncated"). */
   decodeErrors?: Readonly<Record<string, number>>;
+  /** Packets that are normal traffic but make no flow (non-IP, other IP protocols, held fragments), by reason. */
+  notFlowed?: Readonly<Record<string, number>>;
+  /** Application parser counters (skipped or malformed input, by counter name). */
+  parserCounters?: Readonly<Record<string, number>>;
   /** Flows created (first packet seen) in this batch. */
   flowsCreated?: number;
   /** Flows evicted early because a table limit was reached. */
@@ -131,11 +122,12 @@ export class SensorMetrics {
 
   private readonly captures = new Map<string, CaptureSource>();
   private dedup: DedupSource | undefined;
-  private shipper: (() => ShipperStatsLike) | undefined;
   private audit: SelfAudit = {};
 
   private readonly labelOverflow: Counter;
   private readonly decodeErrors: Counter<'reason'>;
+  private readonly notFlowed: Counter<'reason'>;
+  private readonly parserCounters: Counter<'counter'>;
   private readonly flowsTotal: Counter;
   private readonly flowEvictions: Counter;
   private readonly flowsActive: Gauge;
@@ -146,11 +138,14 @@ export class SensorMetrics {
   private readonly workerRestarts: Counter;
   private readonly workerLostBatches: Counter;
   private readonly workerLostPackets: Counter;
+  private readonly workerLostFlows: Counter;
   private readonly latency: Histogram;
   private readonly baselineHosts: Gauge;
   private readonly configReloads: Counter<'result'>;
 
   private readonly reasonCap: LabelCap;
+  private readonly notFlowedCap: LabelCap;
+  private readonly counterCap: LabelCap;
   private readonly pathCap: LabelCap;
   private readonly categoryCap: LabelCap;
 
@@ -165,6 +160,8 @@ export class SensorMetrics {
     });
     const overflow = () => this.labelOverflow.inc();
     this.reasonCap = new LabelCap(overflow);
+    this.notFlowedCap = new LabelCap(overflow);
+    this.counterCap = new LabelCap(overflow);
     this.pathCap = new LabelCap(overflow);
     this.categoryCap = new LabelCap(overflow);
 
@@ -223,6 +220,13 @@ export class SensorMetrics {
       registers,
       collect: perCapture((s) => s.ifDrops ?? 0),
     });
+    new Counter({
+      name: 'ndr_capture_stalls_total',
+      help: 'Times reading stopped because the workers held every capture chunk (packets waited in the kernel ring)',
+      labelNames: ['interface'],
+      registers,
+      collect: perCapture((s) => s.stalls ?? 0),
+    });
     new Gauge({
       name: 'ndr_capture_up',
       help: '1 while the capture on the interface is open and reading, 0 after it failed or closed',
@@ -246,8 +250,20 @@ export class SensorMetrics {
     // --- decoding, flows, events, alerts (pushed per batch) ---
     this.decodeErrors = new Counter({
       name: 'ndr_decode_errors_total',
-      help: 'Packets or PDUs that could not be decoded, by reason',
+      help: 'Packets that could not be decoded (damaged, truncated, unsupported), by reason',
       labelNames: ['reason'],
+      registers,
+    });
+    this.notFlowed = new Counter({
+      name: 'ndr_packets_not_flowed_total',
+      help: 'Packets that are normal traffic but make no flow record (non-IP, other IP protocols, fragments held), by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.parserCounters = new Counter({
+      name: 'ndr_parser_counters_total',
+      help: 'Application parser counters (skipped or malformed protocol input), by counter name',
+      labelNames: ['counter'],
       registers,
     });
     this.flowsActive = new Gauge({ name: 'ndr_flows_active', help: 'Flows currently in the flow tables', registers });
@@ -288,6 +304,11 @@ export class SensorMetrics {
       help: 'Packets in batches lost because the worker processing them crashed',
       registers,
     });
+    this.workerLostFlows = new Counter({
+      name: 'ndr_worker_lost_flows_total',
+      help: 'Flows held by workers that crashed (their records are never emitted)',
+      registers,
+    });
     this.latency = new Histogram({
       name: 'ndr_batch_latency_seconds',
       help: 'Time from the capture of a batch\'s first packet to the end of its flow update',
@@ -303,40 +324,6 @@ export class SensorMetrics {
       labelNames: ['result'],
       registers,
     });
-
-    // --- shipping (pulled from the shipper's stats) ---
-    const shipCounter = (name: string, help: string, pick: (s: ShipperStatsLike) => number) =>
-      new Counter({
-        name,
-        help,
-        registers,
-        collect() {
-          this.reset();
-          if (self.shipper) this.inc(pick(self.shipper()));
-        },
-      });
-    const shipGauge = (name: string, help: string, pick: (s: ShipperStatsLike) => number) =>
-      new Gauge({
-        name,
-        help,
-        registers,
-        collect() {
-          if (self.shipper) this.set(pick(self.shipper()));
-        },
-      });
-    shipCounter('ndr_ship_records_total', 'Records queued for shipping to the SOC', (s) => s.recordsPushed);
-    shipCounter('ndr_ship_records_acked_total', 'Records acknowledged by the collector', (s) => s.recordsAcked);
-    shipCounter('ndr_ship_records_lost_total', 'Records dropped before acknowledgement (spool cap reached): data loss', (s) => s.recordsLost);
-    shipCounter('ndr_ship_batches_sent_total', 'Batches sent (first transmission)', (s) => s.batchesSent);
-    shipCounter('ndr_ship_batches_retransmitted_total', 'Batch retransmissions after a missing acknowledgement', (s) => s.batchesRetransmitted);
-    shipCounter('ndr_ship_batches_acked_total', 'Batches acknowledged by the collector', (s) => s.batchesAcked);
-    shipCounter('ndr_ship_batches_lost_total', 'Batches dropped before acknowledgement: data loss', (s) => s.batchesLost);
-    shipCounter('ndr_ship_send_errors_total', 'Datagram send errors reported by the socket', (s) => s.sendErrors);
-    shipGauge('ndr_ship_inflight_batches', 'Batches sent and not yet acknowledged', (s) => s.inFlightBatches);
-    shipGauge('ndr_ship_queue_batches', 'Batches waiting in memory to be sent', (s) => s.queuedBatches);
-    shipGauge('ndr_ship_spool_batches', 'Batches waiting in the disk spool', (s) => s.spooledBatches);
-    shipGauge('ndr_ship_spool_bytes', 'Bytes in the disk spool', (s) => s.spooledBytes);
-    shipGauge('ndr_ship_rtt_seconds', 'Smoothed round-trip time to the collector', (s) => s.srttMs / 1000);
 
     // --- sensor self-audit: gauges that reveal a broken mirror feed ---
     new Gauge({
@@ -393,17 +380,24 @@ export class SensorMetrics {
     this.dedup = source;
   }
 
-  /** Shipper stats getter (sensor/ship Shipper#stats or equivalent), read at scrape time. */
-  setShipperSource(read: (() => ShipperStatsLike) | undefined): void {
-    this.shipper = read;
-  }
-
   /** Once per finished batch (never per packet). */
   onBatch(r: BatchReport): void {
     if (r.decodeErrors) {
       for (const reason in r.decodeErrors) {
         const n = r.decodeErrors[reason];
         if (n > 0) this.decodeErrors.inc({ reason: this.reasonCap.value(reason) }, n);
+      }
+    }
+    if (r.notFlowed) {
+      for (const reason in r.notFlowed) {
+        const n = r.notFlowed[reason];
+        if (n > 0) this.notFlowed.inc({ reason: this.notFlowedCap.value(reason) }, n);
+      }
+    }
+    if (r.parserCounters) {
+      for (const c in r.parserCounters) {
+        const n = r.parserCounters[c];
+        if (n > 0) this.parserCounters.inc({ counter: this.counterCap.value(c) }, n);
       }
     }
     if (r.flowsCreated) this.flowsTotal.inc(r.flowsCreated);
@@ -434,10 +428,11 @@ export class SensorMetrics {
   }
 
   /** A worker crashed and was restarted; what it held is lost and counted here. */
-  onWorkerRestart(lost: { batches?: number; packets?: number } = {}): void {
+  onWorkerRestart(lost: { batches?: number; packets?: number; flows?: number } = {}): void {
     this.workerRestarts.inc();
     if (lost.batches) this.workerLostBatches.inc(lost.batches);
     if (lost.packets) this.workerLostPackets.inc(lost.packets);
+    if (lost.flows) this.workerLostFlows.inc(lost.flows);
   }
 
   setBaselineHosts(n: number): void {

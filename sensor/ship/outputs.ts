@@ -116,9 +116,10 @@ export function registerShipperMetrics(registry: Registry, stats: ShipperStats):
     ['spooledBatches', 'ndr_ship_spooled_batches', 'Batches in the disk spool'],
     ['spooledBytes', 'ndr_ship_spooled_bytes', 'Bytes in the disk spool'],
     ['windowBytes', 'ndr_ship_window_bytes', 'Congestion window'],
-    ['srttMs', 'ndr_ship_rtt_milliseconds', 'Smoothed round-trip time to the collector'],
   ];
   for (const [k, name, help] of gauges) {
     new Gauge({ name, help, registers: [registry], collect() { this.set(stats[k] as number); } });
   }
+  // Prometheus base units: seconds.
+  new Gauge({ name: 'ndr_ship_rtt_seconds', help: 'Smoothed round-trip time to the collector', registers: [registry], collect() { this.set(stats.srttMs / 1000); } });
 }

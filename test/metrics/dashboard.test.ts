@@ -9,6 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SensorMetrics } from '../../sensor/metrics/registry.js';
+import { registerShipperMetrics } from '../../sensor/ship/outputs.js';
+import type { ShipperStats } from '../../sensor/ship/shipper.js';
 import { parsePrometheusText } from '../helpers/promtext.js';
 import { repoRoot } from '../helpers/transpile.js';
 
@@ -39,6 +41,8 @@ describe('Grafana dashboard', () => {
   it('queries only metric families the sensor exports', async () => {
     const m = new SensorMetrics();
     m.onBatch({ latencySeconds: 0.01 });
+    // `live` registers the shipping families when --ship is given: names from sensor/ship/outputs.ts.
+    registerShipperMetrics(m.registry, new Proxy({}, { get: () => 0 }) as ShipperStats);
     const exported = new Set<string>();
     for (const f of parsePrometheusText(await m.metrics()).values()) {
       exported.add(f.name);
@@ -53,7 +57,7 @@ describe('Grafana dashboard', () => {
   it('covers capture, drops, decode errors, flows, alerts, workers, latency, shipping and self-audit', () => {
     const all = exprs.map((e) => e.expr).join('\n');
     for (const m of ['ndr_capture_packets_total', 'ndr_capture_kernel_drops_total', 'ndr_decode_errors_total', 'ndr_flows_active',
-      'ndr_alerts_total', 'ndr_worker_busy_ratio', 'ndr_batch_latency_seconds_bucket', 'ndr_ship_queue_batches', 'ndr_ship_spool_bytes',
+      'ndr_alerts_total', 'ndr_worker_busy_ratio', 'ndr_batch_latency_seconds_bucket', 'ndr_ship_queued_batches', 'ndr_ship_spooled_bytes',
       'ndr_selfaudit_tcp_oneway_ratio', 'ndr_selfaudit_silent_zones', 'ndr_selfaudit_duplicate_ratio']) {
       expect(all, m).toContain(m);
     }
