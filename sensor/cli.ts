@@ -10,6 +10,7 @@ import { formatSummary, runReplay } from './replay.js';
 import { OptionError, parseShipOptions, takeOutputArgs } from './ship/options.js';
 import { runCollect } from './ship/collector.js';
 import { runKeygen } from './ship/keys.js';
+import { runLive } from './live.js';
 
 const VERSION = '0.1.0';
 
@@ -17,6 +18,7 @@ const USAGE = `usage: ndr-sensor <command> [options]
 
 commands:
   replay <capture>...   read pcap/pcapng files in order as one stream
+  live --interface IF   capture a mirror port (the appliance; runs until SIGTERM)
   collect               the SOC-side receiver / relay of shipped batches (see docs/wire-protocol.md)
   keygen [KEYID]        print a fresh pre-shared key line for --key-file
   help                  this text
@@ -38,6 +40,22 @@ replay options:
   --ipfix HOST:PORT     IPFIX (RFC 7011/5103 biflow) export of flow records
   --syslog [udp://|tcp://]HOST:PORT  alerts as RFC 5424 syslog
   --syslog-format json|cef
+
+live options (also --config, --flows-out, --events-out, --workers and the output options above):
+  --interface IF        capture interface; repeat for several (two SPAN ports, a TAP's two directions)
+  --bpf EXPR            kernel BPF filter (fixed; use capture.bpf in the config for one SIGHUP reloads)
+  --snaplen N           bytes kept per packet (default 262144)
+  --buffer-mb N         kernel ring per interface in MiB (default 64)
+  --immediate           deliver packets as they arrive (lower latency, more wake-ups)
+  --timeout-ms N        longest a packet waits in a partly filled kernel block (default 50)
+  --no-promisc          do not put the interface in promiscuous mode
+  --dedup[=drop]        count double-SPAN duplicates; =drop also removes them
+  --dedup-window-ms N   duplicate window (default 5)
+  --user NAME           drop privileges to NAME after opening the capture (when started as root)
+  --metrics-port N      Prometheus /metrics, /healthz, /readyz (default 9465, env NDR_METRICS_PORT)
+  --metrics-host ADDR   bind address of the metrics endpoint (default all)
+  --log-level LEVEL     debug|info|warn|error|fatal (default info, env NDR_LOG_LEVEL)
+  signals: SIGHUP reloads the config and reopens output files; SIGTERM/SIGINT flush and exit 0
 
 collect options:
   --listen HOST:PORT --out DIR --key-file FILE [--forward HOST:PORT] [--metrics-port N]
@@ -119,6 +137,8 @@ async function main(argv: string[]): Promise<number> {
   switch (cmd) {
     case 'replay':
       return replay(rest);
+    case 'live':
+      return runLive(rest);
     case 'collect':
       return runCollect(rest);
     case 'keygen':

@@ -22,9 +22,8 @@
  *   --log-level LEVEL     debug|info|warn|error|fatal (default info, env NDR_LOG_LEVEL)
  */
 import { parseArgs } from 'node:util';
-import type { PacketBatch } from './capture/batch.js';
 import { DuplicateDetector, type DedupOptions } from './capture/dedup.js';
-import { LiveCapture, openLiveCaptures, type OpenLiveOptions } from './capture/live.js';
+import { LiveCapture, openLiveCaptures, type LiveBatch, type OpenLiveOptions } from './capture/live.js';
 import { pcapLibVersion } from './capture/pcap-addon.js';
 import { Logger, parseLevel, type Level } from './log.js';
 import { SensorMetrics } from './metrics/registry.js';
@@ -115,8 +114,11 @@ export function parseLiveFlags(argv: string[], env: NodeJS.ProcessEnv = process.
 
 export interface LiveRuntimeOptions {
   flags: LiveFlags;
-  /** Receives every batch from every interface (interface index in meta[META_LINK] >>> 16). */
-  onBatch: (batch: PacketBatch, capture: LiveCapture) => void;
+  /**
+   * Receives every batch from every interface (interface index in meta[META_LINK] >>> 16). Call
+   * `batch.release()` when done with its bytes (with `capture.maxChunks` the capture waits for it).
+   */
+  onBatch: (batch: LiveBatch, capture: LiveCapture) => void;
   log?: Logger;
   /** Metrics registry to register the captures in (created if absent). */
   metrics?: SensorMetrics;

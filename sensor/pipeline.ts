@@ -13,7 +13,7 @@ import { ChunkPool } from './capture/chunk-pool.js';
 import type { ReaderBatch } from './capture/file-reader.js';
 import type { PacketBatch } from './capture/batch.js';
 import { Dispatcher } from './pool/dispatcher.js';
-import { ShardPool, WorkerLostError, type WorkerRestart } from './pool/shard-pool.js';
+import { ShardPool, TaskError, WorkerLostError, type WorkerRestart } from './pool/shard-pool.js';
 import type { ShardConfig } from './pool/shard-engine.js';
 import type { ShardResult, ShardTask } from './pool/shard-task.js';
 import type { SensorConfig } from './config.js';
@@ -46,6 +46,8 @@ export interface PipelineObserver {
   /** Every shard finished the batch: `readAt` as given to submit (ms), packets in the batch. */
   batchDone?(readAt: number, packets: number): void;
   workerLost?(loss: WorkerLoss): void;
+  /** Live: a worker reported an exception on a task (a bug); the task's packets are lost, the worker goes on. */
+  taskFailed?(error: TaskError): void;
 }
 
 export interface RecordSink {
@@ -68,7 +70,7 @@ export interface PipelineStats {
   interim: number;
   flowTableDrops: number;
   busyMs: number[];
-  /** Lost to worker crashes (live): tasks, packets in them, flows the dead workers held. */
+  /** Lost to worker crashes and task errors (live): tasks, packets in them, flows the dead workers held. */
   lost: { restarts: number; tasks: number; packets: number; flows: number };
 }
 
@@ -198,6 +200,11 @@ export class Pipeline {
     await this.shards.close();
   }
 
+  /** The error that ended the run (a worker that cannot be restarted, a failing output), or null. */
+  get failed(): Error | null {
+    return this.failure;
+  }
+
   private drain(): Promise<void> {
     if (this.inflight === 0) return Promise.resolve();
     return new Promise((resolve) => { this.idle = resolve; });
@@ -208,11 +215,24 @@ export class Pipeline {
     this.shards.run(shard, task).then(
       (r) => this.onResult(shard, r),
       (e: unknown) => {
-        // A live worker's death is counted in onWorkerRestart; anything else ends the run.
-        if (e instanceof WorkerLostError && this.opts.restartWorkers === true) return;
-        this.failure ??= e instanceof Error ? e : new Error(String(e));
+        if (this.opts.restartWorkers === true) {
+          // Live: a worker's death is counted in onWorkerRestart. A task error (an engine bug hit
+          // by some input) costs that task, not the sensor: a packet that triggers it again and
+          // again must not keep the whole sensor down.
+          if (e instanceof WorkerLostError) return;
+          if (e instanceof TaskError) {
+            this.stats.lost.tasks++;
+            this.stats.lost.packets += e.packets;
+            for (const o of this.observers) o.taskFailed?.(e);
+            return;
+          }
+        }
+        throw e;
       },
-    ).finally(() => {
+    ).catch((e: unknown) => {
+      // Replay's worker failures, and outputs that fail in a sink (disk full): the run ends.
+      this.failure ??= e instanceof Error ? e : new Error(String(e));
+    }).finally(() => {
       if (batch !== null && --batch.remaining === 0) {
         this.batchesInFlight--;
         batch.release();

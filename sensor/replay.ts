@@ -42,23 +42,64 @@ export interface ReplaySummary {
   exitCode: number;
 }
 
-export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
-  const pipeline = new Pipeline(o.config, { workers: o.workers, uidSeed: o.uidSeed });
-  const fileReader = new CaptureFileReader(o.files, pipeline.chunks);
-  const flowsOut = o.flowsOut !== undefined ? new JsonLinesWriter(o.flowsOut) : null;
-  const eventsOut = o.eventsOut !== undefined ? new JsonLinesWriter(o.eventsOut) : null;
-  if (flowsOut !== null) pipeline.addSink({ flows: (r) => flowsOut.write(r), ready: () => flowsOut.ready() });
-  if (eventsOut !== null) pipeline.addSink({ events: (r) => eventsOut.write(r), ready: () => eventsOut.ready() });
+/** Where a pipeline's records go: JSON-lines files and the outputs that leave the box. */
+export interface RecordOutputs {
+  /** Shipping / IPFIX / syslog fan-out, or null when none is configured. */
+  readonly outputs: Outputs | null;
+  /** Close and reopen the JSON-lines files (live: SIGHUP after log rotation). */
+  reopen(): Promise<void>;
+  /** Drain shipping (bounded by --drain-timeout), close everything; the shipping summary line or null. */
+  close(): Promise<string | null>;
+}
+
+/** Attaches the record outputs shared by `replay` and `live` to a pipeline. */
+export async function attachRecordOutputs(
+  pipeline: Pipeline,
+  o: { flowsOut?: string; eventsOut?: string; ship?: ShipOptions; append?: boolean; log?: (m: string) => void },
+): Promise<RecordOutputs> {
+  const open = (path: string | undefined) => (path === undefined ? null : new JsonLinesWriter(path, { append: o.append }));
+  let flowsOut = open(o.flowsOut);
+  let eventsOut = open(o.eventsOut);
+  // The sinks look the writers up on every call, so reopen() can swap them.
+  if (o.flowsOut !== undefined) pipeline.addSink({ flows: (r) => flowsOut!.write(r), ready: () => flowsOut!.ready() });
+  if (o.eventsOut !== undefined) pipeline.addSink({ events: (r) => eventsOut!.write(r), ready: () => eventsOut!.ready() });
   let outputs: Outputs | null = null;
   const ship = o.ship;
   if (ship !== undefined && (ship.ship !== undefined || ship.ipfix !== undefined || ship.syslog !== undefined)) {
-    outputs = await createOutputs(ship);
+    outputs = await createOutputs(ship, o.log);
     const out = outputs;
     pipeline.addSink({
       flows: (recs) => { for (const r of recs) out.flow(r); },
       events: (recs) => { for (const r of recs) out.event(r); },
     });
   }
+  return {
+    outputs,
+    async reopen() {
+      if (flowsOut !== null && o.flowsOut !== '-') {
+        const old = flowsOut;
+        flowsOut = open(o.flowsOut);
+        await old.close();
+      }
+      if (eventsOut !== null && o.eventsOut !== '-') {
+        const old = eventsOut;
+        eventsOut = open(o.eventsOut);
+        await old.close();
+      }
+    },
+    async close() {
+      const line = outputs !== null ? (await outputs.finish()).summary : null;
+      await flowsOut?.close();
+      await eventsOut?.close();
+      return line;
+    },
+  };
+}
+
+export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
+  const pipeline = new Pipeline(o.config, { workers: o.workers, uidSeed: o.uidSeed });
+  const fileReader = new CaptureFileReader(o.files, pipeline.chunks);
+  const out = await attachRecordOutputs(pipeline, { flowsOut: o.flowsOut, eventsOut: o.eventsOut, ship: o.ship });
   let shipLine: string | null = null;
 
   const t0 = performance.now();
@@ -90,9 +131,7 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
   } finally {
     progress?.clear();
     await pipeline.close();
-    if (outputs !== null) shipLine = (await outputs.finish()).summary;
-    await flowsOut?.close();
-    await eventsOut?.close();
+    shipLine = await out.close();
   }
   const elapsedS = (performance.now() - t0) / 1000;
   const d = pipeline.dispatcher.stats;

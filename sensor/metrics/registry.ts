@@ -139,6 +139,7 @@ export class SensorMetrics {
   private readonly workerLostBatches: Counter;
   private readonly workerLostPackets: Counter;
   private readonly workerLostFlows: Counter;
+  private readonly workerTaskErrors: Counter;
   private readonly latency: Histogram;
   private readonly baselineHosts: Gauge;
   private readonly configReloads: Counter<'result'>;
@@ -304,6 +305,11 @@ export class SensorMetrics {
       help: 'Packets in batches lost because the worker processing them crashed',
       registers,
     });
+    this.workerTaskErrors = new Counter({
+      name: 'ndr_worker_task_errors_total',
+      help: 'Batches a worker failed on with an exception (a bug; the batch is lost, the worker goes on)',
+      registers,
+    });
     this.workerLostFlows = new Counter({
       name: 'ndr_worker_lost_flows_total',
       help: 'Flows held by workers that crashed (their records are never emitted)',
@@ -433,6 +439,13 @@ export class SensorMetrics {
     if (lost.batches) this.workerLostBatches.inc(lost.batches);
     if (lost.packets) this.workerLostPackets.inc(lost.packets);
     if (lost.flows) this.workerLostFlows.inc(lost.flows);
+  }
+
+  /** A worker threw on a batch (counted as lost too; the worker itself goes on). */
+  onTaskError(lost: { packets?: number } = {}): void {
+    this.workerTaskErrors.inc();
+    this.workerLostBatches.inc();
+    if (lost.packets) this.workerLostPackets.inc(lost.packets);
   }
 
   setBaselineHosts(n: number): void {

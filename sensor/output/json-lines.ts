@@ -12,12 +12,13 @@ export class JsonLinesWriter {
   private failed: Error | null = null;
   records = 0;
 
-  constructor(path: string) {
+  /** `append`: add to an existing file (live: restarts and SIGHUP reopen after log rotation keep what is there). */
+  constructor(path: string, opts: { append?: boolean } = {}) {
     if (path === '-') {
       this.stream = process.stdout;
       this.own = null;
     } else {
-      this.own = createWriteStream(path, { flags: 'w', highWaterMark: 1 << 20 });
+      this.own = createWriteStream(path, { flags: opts.append === true ? 'a' : 'w', highWaterMark: 1 << 20 });
       this.own.on('error', (e) => { this.failed = e; });
       this.stream = this.own;
     }

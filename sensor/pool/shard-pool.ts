@@ -41,6 +41,13 @@ export class WorkerLostError extends Error {
   }
 }
 
+/** The worker caught an exception while processing a task (a bug): that task's work is lost. */
+export class TaskError extends Error {
+  constructor(readonly shard: number, readonly packets: number, detail: string) {
+    super(`shard ${shard}: ${detail}`);
+  }
+}
+
 export interface WorkerRestart {
   shard: number;
   /** Tasks that were pending on the dead worker (lost), and the packets in them. */
@@ -182,7 +189,7 @@ export class ShardPool {
     const p = slot.pending.shift();
     if (p === undefined) return;
     this.queued[shard]--;
-    if ('error' in r) p.reject(new Error(`shard ${shard}: ${r.error}`));
+    if ('error' in r) p.reject(new TaskError(shard, p.packets, r.error));
     else p.resolve(r);
   }
 
