@@ -7,7 +7,8 @@
  *               `_path`, parser counters, self-audit over the flow records
  *   per batch   `batchDone`: latency from the capture of the batch's first packet to the moment
  *               the last shard finished it
- *   per second  `periodic()`: active flows, queued batches, busy ratio, self-audit gauges
+ *   per second  `periodic()`: active flows, queued batches, busy ratio
+ *   per scrape  the self-audit gauges (SelfAudit.snapshot)
  * The workers only aggregate (ShardResult); prom-client is touched here, a few calls per result.
  */
 import { Reason, REASON_NAMES, isBenign } from '../parsers/reasons.js';
@@ -39,6 +40,7 @@ export class LiveMetrics implements PipelineObserver {
     this.lastEvicted = new Array<number>(n).fill(0);
     for (let i = 1; i < Reason.COUNT; i++) (isBenign(i) ? this.skipped : this.errs)[REASON_NAMES[i]] = 0;
     this.lastTick = now();
+    metrics.setSelfAuditSource(() => audit.snapshot());
   }
 
   /** After each capture batch was dispatched. */
@@ -110,6 +112,5 @@ export class LiveMetrics implements PipelineObserver {
     let active = 0;
     for (const a of p.stats.activeFlows) active += a;
     this.metrics.setFlowsActive(active);
-    this.metrics.setSelfAudit(this.audit.snapshot());
   }
 }

@@ -49,8 +49,10 @@ function intFlag(name: string, v: string | undefined, min: number, max: number):
 
 /** Parses the live flags; throws an Error with a message naming the bad flag. */
 export function parseLiveFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): LiveFlags {
+  // `--dedup` takes an optional value: bare, it must not swallow the next flag as its value.
+  const args = argv.map((a) => (a === '--dedup' ? '--dedup=count' : a));
   const { values, tokens } = parseArgs({
-    args: argv,
+    args,
     strict: false,
     allowPositionals: true,
     tokens: true,
@@ -95,8 +97,7 @@ export function parseLiveFlags(argv: string[], env: NodeJS.ProcessEnv = process.
   };
   let dedup: DedupOptions | undefined;
   if (values.dedup !== undefined) {
-    // `--dedup` alone parses as `true` (strict:false), `--dedup=drop` as a string.
-    const mode = values.dedup === true ? 'count' : String(values.dedup);
+    const mode = String(values.dedup);
     if (mode !== 'count' && mode !== 'drop') throw new Error(`--dedup takes no value, or "drop", got "${mode}"`);
     dedup = { drop: mode === 'drop', windowMs: intFlag('dedup-window-ms', str('dedup-window-ms'), 1, 1000) };
   }

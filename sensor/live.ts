@@ -351,9 +351,9 @@ class LiveSensor {
       this.fatal(p.failed);
       return;
     }
+    this.liveMetrics.periodic(); // before the tick: the queue gauge shows batches, not our own clock task
     const held = this.outputPaused || this.runtime!.captures.some((c) => c.isStalled) || p.batchesInFlight > 0;
     if (!this.stopping && !held && now - this.lastBatchAt >= IDLE_MS) p.tick(now / 1000 - IDLE_LAG_S);
-    this.liveMetrics.periodic();
     this.trackShipper(now);
     this.stage?.tick?.(now);
   }

@@ -69,7 +69,7 @@ export interface BatchReport {
 export interface SelfAudit {
   /** Share (0..1) of recent TCP flows seen in one direction only: a one-sided mirror. */
   tcpOneWayRatio?: number;
-  /** All configured zones, and the ones that went silent (no packet within the silence window). */
+  /** All configured zones, and the ones that went silent (no flow record within the window). */
   zones?: readonly string[];
   silentZones?: readonly string[];
   /** Share (0..1) of packets that were double-SPAN duplicates; computed from the dedup source if set. */
@@ -123,6 +123,7 @@ export class SensorMetrics {
   private readonly captures = new Map<string, CaptureSource>();
   private dedup: DedupSource | undefined;
   private audit: SelfAudit = {};
+  private auditSource: (() => SelfAudit) | undefined;
 
   private readonly labelOverflow: Counter;
   private readonly decodeErrors: Counter<'reason'>;
@@ -331,33 +332,35 @@ export class SensorMetrics {
       registers,
     });
 
-    // --- sensor self-audit: gauges that reveal a broken mirror feed ---
+    // --- sensor self-audit: gauges that reveal a broken mirror feed (a source is read at scrape time) ---
+    const audit = (): SelfAudit => ({ ...self.audit, ...self.auditSource?.() });
     new Gauge({
       name: 'ndr_selfaudit_tcp_oneway_ratio',
       help: 'Share (0-1) of recent TCP flows seen in one direction only (one-sided SPAN)',
       registers,
       collect() {
-        this.set(self.audit.tcpOneWayRatio ?? 0);
+        this.set(audit().tcpOneWayRatio ?? 0);
       },
     });
     new Gauge({
       name: 'ndr_selfaudit_silent_zones',
-      help: 'Configured zones from which no packet was seen within the silence window',
+      help: 'Configured zones without any flow record within the self-audit window',
       registers,
       collect() {
-        this.set(self.audit.silentZones?.length ?? 0);
+        this.set(audit().silentZones?.length ?? 0);
       },
     });
     const zoneCap = new LabelCap(overflow);
     new Gauge({
       name: 'ndr_selfaudit_zone_silent',
-      help: '1 if the zone went silent (no packet within the silence window), else 0',
+      help: '1 if the zone went silent (no flow record within the self-audit window), else 0',
       labelNames: ['zone'],
       registers,
       collect() {
         this.reset();
-        const silent = new Set(self.audit.silentZones ?? []);
-        for (const z of self.audit.zones ?? []) this.set({ zone: zoneCap.value(z) }, silent.has(z) ? 1 : 0);
+        const a = audit();
+        const silent = new Set(a.silentZones ?? []);
+        for (const z of a.zones ?? []) this.set({ zone: zoneCap.value(z) }, silent.has(z) ? 1 : 0);
       },
     });
     new Gauge({
@@ -454,6 +457,11 @@ export class SensorMetrics {
 
   onConfigReload(ok: boolean): void {
     this.configReloads.inc({ result: ok ? 'ok' : 'error' });
+  }
+
+  /** Self-audit values read at every scrape (live: the SelfAudit over flow records). */
+  setSelfAuditSource(read: (() => SelfAudit) | undefined): void {
+    this.auditSource = read;
   }
 
   /** Merges the given self-audit values (keeps fields not given). */
