@@ -50,7 +50,7 @@ export class TaskError extends Error {
 
 export interface WorkerRestart {
   shard: number;
-  /** Tasks that were pending on the dead worker (lost), and the packets in them. */
+  /** Tasks with packets that were pending on the dead worker (lost), and the packets in them. */
   tasks: number;
   packets: number;
   /** Why it died (the thread's error, or "exited"). */
@@ -211,9 +211,13 @@ export class ShardPool {
       this.slots[shard] = this.spawn(shard);
       const err = new WorkerLostError(shard, cause);
       let packets = 0;
-      for (const p of lost) packets += p.packets;
-      for (const p of lost) p.reject(err);
-      this.opts.onRestart?.({ shard, tasks: lost.length, packets, error: cause, restarts: this.restarts[shard] });
+      let tasks = 0;
+      for (const p of lost) {
+        packets += p.packets;
+        if (p.packets > 0) tasks++;
+        p.reject(err);
+      }
+      this.opts.onRestart?.({ shard, tasks, packets, error: cause, restarts: this.restarts[shard] });
       return;
     }
     const why = this.opts.restart === true

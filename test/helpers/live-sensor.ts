@@ -50,7 +50,7 @@ export class LiveSensor {
       const w = { pred, resolve: (l: Log) => (clearTimeout(t), resolve(l)) };
       const t = setTimeout(() => {
         this.waiters = this.waiters.filter((x) => x !== w);
-        reject(new Error(`live: no matching log line within ${timeoutMs} ms; stderr:\n${this.stderr.slice(-3000)}`));
+        reject(new Error(`live: no log line matching ${String(pred)} within ${timeoutMs} ms; stderr:\n${this.stderr.slice(-3000)}`));
       }, timeoutMs);
       this.waiters.push(w);
       void this.exited.then(() => {
