@@ -166,44 +166,52 @@ verify_runtime_tree() {
   if run_healthcheck; then die "HEALTHCHECK passed with no server running"; fi
   rm -f "$portfile"
 
-  verify_unprivileged_capture "$out" "$repo"
+  verify_unprivileged_capture "$out" "$repo" "$hcjs"
 }
 
-# The image runs node as user ndr with CAP_NET_RAW as a file capability: do the same with a copy
-# of node and user nobody, and capture a replayed corpus file on a veth between two namespaces.
+# The image runs `ndr-sensor live --config …` as user ndr, node carrying CAP_NET_RAW as a file
+# capability: do the same with a copy of node and user nobody — the runtime tree's launcher, a
+# config naming the interface (as the image's CMD expects), NDR_METRICS_PORT as the image sets it —
+# on a veth between two namespaces; the Dockerfile's HEALTHCHECK must pass against it, a replayed
+# corpus file must come out as flow records after SIGTERM, and the exit must be 0.
 verify_unprivileged_capture() {
-  local out=$1 repo=$2
+  local out=$1 repo=$2 hcjs=$3
   if [ "$(id -u)" != 0 ] || ! ip netns list >/dev/null 2>&1; then
-    log "verify: unprivileged capture skipped (needs root and ip netns)"; return
+    log "verify: unprivileged live sensor skipped (needs root and ip netns)"; return
   fi
   local pcap=$repo/../shared/pcaps/corpus/zeek_wikipedia.pcap
   [ -r "$pcap" ] || die "corpus capture $pcap missing"
-  local tmp ns="ndrdk$$" expected got
+  local tmp ns="ndrdk$$" expected got port=19465
   tmp=$(mktemp -d); chmod 755 "$tmp"
+  mkdir -m 777 "$tmp/state"
   cp "$(readlink -f "$(command -v node)")" "$tmp/node"
   grant_capture_caps "$tmp/node"
+  printf 'sensor_id: docker-ci\ncapture: { interfaces: [dk1] }\n' > "$tmp/config.yaml"
+  chmod 644 "$tmp/config.yaml"
   ip netns add "$ns"
   # shellcheck disable=SC2064
   trap "ip netns del $ns 2>/dev/null || true; rm -rf $tmp; trap - RETURN" RETURN
   ip netns exec "$ns" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+  ip -n "$ns" link set lo up
   ip -n "$ns" link add dk0 mtu 9000 type veth peer name dk1 mtu 9000
   ip -n "$ns" link set dk0 up; ip -n "$ns" link set dk1 up
-  expected=$(capinfos -M -c "$pcap" | awk '/Number of packets/ {print $4}')
-  (cd "$out" && ip netns exec "$ns" setpriv --reuid=nobody --regid=nogroup --clear-groups "$tmp/node" --input-type=module -e "
-    const { LiveCapture } = await import('./dist/sensor/capture/live.js');
-    let n = 0;
-    const c = new LiveCapture({ interface: 'dk1', timeoutMs: 20 });
-    c.start((b) => { n += b.count; });
-    process.stdout.write('ready\n');
-    setTimeout(() => { c.close(); console.log(JSON.stringify({ uid: process.getuid(), packets: n })); }, 1500);" > "$tmp/result") &
-  local cap=$!
-  for _ in $(seq 50); do grep -q ready "$tmp/result" 2>/dev/null && break; sleep 0.1; done
+  expected=$("$(command -v node)" "$out/bin/ndr-sensor" replay "$pcap" --flows-out - --quiet | wc -l)
+  # The image's ENTRYPOINT + CMD (+ an output file), with PATH pointing at the capable node.
+  (cd "$out" && NDR_METRICS_PORT=$port PATH="$tmp:$PATH" ip netns exec "$ns" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+    "$tmp/node" bin/ndr-sensor live --config "$tmp/config.yaml" --flows-out "$tmp/state/flows.json" 2> "$tmp/log") &
+  local sensor=$!
+  for _ in $(seq 100); do grep -q '"live sensor running"' "$tmp/log" 2>/dev/null && break; sleep 0.1; done
+  grep -q '"live sensor running"' "$tmp/log" || { cat "$tmp/log"; die "live sensor did not start as nobody"; }
+  NDR_METRICS_PORT=$port ip netns exec "$ns" "$(command -v node)" -e "$hcjs" || die "HEALTHCHECK failed against the running live sensor"
   ip netns exec "$ns" tcpreplay -q --topspeed -i dk0 "$pcap" >/dev/null
-  wait "$cap" || die "unprivileged capture process failed"
-  got=$(tail -1 "$tmp/result")
-  log "  unprivileged capture: $got (expected $expected packets)"
-  printf '%s' "$got" | grep -q "\"packets\":$expected}" || die "unprivileged capture got $got, expected $expected packets"
-  printf '%s' "$got" | grep -q '"uid":0,' && die "capture ran as root"
+  sleep 0.5
+  pkill -TERM -P "$sensor" 2>/dev/null || kill -TERM "$sensor"
+  wait "$sensor" || { cat "$tmp/log"; die "live sensor exited with an error"; }
+  if NDR_METRICS_PORT=$port ip netns exec "$ns" "$(command -v node)" -e "$hcjs" 2>/dev/null; then die "HEALTHCHECK passed after the sensor stopped"; fi
+  got=$(wc -l < "$tmp/state/flows.json")
+  log "  live as nobody with the file capability: $got flow records (replay: $expected)"
+  [ "$got" = "$expected" ] || { cat "$tmp/log"; die "live sensor wrote $got flow records, replay $expected"; }
+  grep -q '"msg":"stopped","sensor_id":"docker-ci","exit_code":0' "$tmp/log" || { cat "$tmp/log"; die "no clean stop in the log"; }
   return 0
 }
 

@@ -2,7 +2,9 @@
  * The config sections `live` owns (sensor/config.ts keeps them verbatim in `extra`), validated
  * with errors naming the key, and what a SIGHUP reload can and cannot apply:
  *
- *   capture: { bpf: "not port 22" }   kernel BPF filter; reloadable (unless --bpf was given)
+ *   capture: { interfaces: [eth1], bpf: "not port 22" }
+ *                                      interfaces when no --interface is given (at start only);
+ *                                      kernel BPF filter, reloadable (unless --bpf was given)
  *   metrics: { audit_window: 900 }    seconds: self-audit window (one-way TCP share, silent zones)
  *   log:     { level: info }          debug|info|warn|error|fatal; reloadable
  *
@@ -15,6 +17,7 @@ import { ConfigError, type SensorConfig } from './config.js';
 import { LEVELS, type Level } from './log.js';
 
 export interface LiveSettings {
+  interfaces?: string[];
   bpf?: string;
   auditWindowS: number;
   logLevel?: Level;
@@ -33,10 +36,17 @@ function section(cfg: SensorConfig, name: string, keys: string[]): Record<string
 
 /** The live sections of a validated config; throws ConfigError naming the key. */
 export function liveSettings(cfg: SensorConfig): LiveSettings {
-  const cap = section(cfg, 'capture', ['bpf']);
+  const cap = section(cfg, 'capture', ['interfaces', 'bpf']);
   const met = section(cfg, 'metrics', ['audit_window']);
   const log = section(cfg, 'log', ['level']);
   const out: LiveSettings = { auditWindowS: DEFAULT_AUDIT_WINDOW_S };
+  if (cap.interfaces !== undefined) {
+    const l = cap.interfaces;
+    if (!Array.isArray(l) || l.length === 0 || !l.every((x) => typeof x === 'string' && /^[^\s/]{1,15}$/.test(x))) {
+      throw new ConfigError('capture.interfaces: must be a non-empty list of interface names');
+    }
+    out.interfaces = l as string[];
+  }
   if (cap.bpf !== undefined) {
     if (typeof cap.bpf !== 'string') throw new ConfigError('capture.bpf: must be a string (tcpdump filter syntax)');
     out.bpf = cap.bpf;
@@ -61,5 +71,8 @@ export function liveSettings(cfg: SensorConfig): LiveSettings {
 const RESTART_KEYS = ['sensor_id', 'internal_networks', 'timeouts', 'limits', 'flow', 'protocols'] as const;
 
 export function restartOnlyChanges(before: SensorConfig, after: SensorConfig): string[] {
-  return RESTART_KEYS.filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
+  const out: string[] = RESTART_KEYS.filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
+  const ifs = (c: SensorConfig) => JSON.stringify((c.extra.capture as { interfaces?: unknown } | undefined)?.interfaces ?? null);
+  if (ifs(before) !== ifs(after)) out.push('capture.interfaces');
+  return out;
 }

@@ -119,14 +119,34 @@ function intArg(v: unknown, name: string, min: number, max: number): number | un
   return n;
 }
 
+/** `--config FILE` / `--config=FILE` from raw argv (the interfaces may come from the config). */
+function configArg(argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--config') return argv[i + 1];
+    if (argv[i].startsWith('--config=')) return argv[i].slice('--config='.length);
+  }
+  return undefined;
+}
+
 async function parseLiveArgs(argv: string[]): Promise<LiveArgs> {
   let taken;
   let flags: LiveFlags;
   try {
     taken = takeOutputArgs(argv);
-    flags = parseLiveFlags(taken.rest);
   } catch (e) {
     throw new UsageError((e as Error).message);
+  }
+  let rest = taken.rest;
+  if (!rest.some((x) => x === '--interface' || x.startsWith('--interface='))) {
+    // No --interface: take capture.interfaces from the config (the Docker image's and the systemd unit's way).
+    const path = configArg(rest);
+    const ifs = path === undefined ? undefined : liveSettings(await loadConfig(path)).interfaces;
+    if (ifs !== undefined) rest = [...rest, ...ifs.flatMap((i) => ['--interface', i])];
+  }
+  try {
+    flags = parseLiveFlags(rest);
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}${/--interface/.test((e as Error).message) ? ' (or capture.interfaces in the config)' : ''}`);
   }
   let parsed;
   try {

@@ -76,8 +76,8 @@ describe('SelfAudit', () => {
 describe('live config sections', () => {
   it('reads capture.bpf, metrics.audit_window, log.level with defaults', () => {
     expect(liveSettings(validateConfig({}))).toEqual({ auditWindowS: 900 });
-    expect(liveSettings(validateConfig({ capture: { bpf: 'not port 22' }, metrics: { audit_window: 60 }, log: { level: 'debug' } })))
-      .toEqual({ bpf: 'not port 22', auditWindowS: 60, logLevel: 'debug' });
+    expect(liveSettings(validateConfig({ capture: { bpf: 'not port 22', interfaces: ['eth1', 'eth2'] }, metrics: { audit_window: 60 }, log: { level: 'debug' } })))
+      .toEqual({ interfaces: ['eth1', 'eth2'], bpf: 'not port 22', auditWindowS: 60, logLevel: 'debug' });
   });
 
   it('refuses bad values naming the key', () => {
@@ -85,6 +85,8 @@ describe('live config sections', () => {
       [{ capture: { bpf: 5 } }, /capture\.bpf: must be a string/],
       [{ capture: { filter: 'tcp' } }, /capture\.filter: unknown key/],
       [{ capture: 'tcp' }, /capture: must be a mapping/],
+      [{ capture: { interfaces: [] } }, /capture\.interfaces: must be a non-empty list/],
+      [{ capture: { interfaces: ['eth1', 'a b'] } }, /capture\.interfaces/],
       [{ metrics: { audit_window: 0 } }, /metrics\.audit_window/],
       [{ log: { level: 'loud' } }, /log\.level: must be one of/],
     ];
@@ -96,8 +98,8 @@ describe('live config sections', () => {
 
   it('names the changed keys that need a restart', () => {
     const a = validateConfig({ zones: [{ name: 'x', networks: ['10.0.0.0/8'] }] });
-    const b = validateConfig({ timeouts: { tcp: 100 }, flow: { vlan_in_key: true }, capture: { bpf: 'tcp' } });
-    expect(restartOnlyChanges(a, b)).toEqual(['timeouts', 'flow']);
+    const b = validateConfig({ timeouts: { tcp: 100 }, flow: { vlan_in_key: true }, capture: { bpf: 'tcp', interfaces: ['eth2'] } });
+    expect(restartOnlyChanges(a, b)).toEqual(['timeouts', 'flow', 'capture.interfaces']);
     expect(restartOnlyChanges(a, a)).toEqual([]);
   });
 });
