@@ -31,4 +31,5 @@ VOLUME ["/var/lib/ndr-sensor"]
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.NDR_METRICS_PORT||9465)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 ENTRYPOINT ["/opt/ndr-sensor/bin/ndr-sensor"]
+# The interface comes from capture.interfaces in the mounted config (or append --interface IF).
 CMD ["live", "--config", "/etc/ndr-sensor/config.yaml"]

@@ -21,7 +21,8 @@
  * pauses the captures the same way.
  *
  * Signals: SIGHUP reloads the config (validated; on any error the running one stays and the error
- * is logged) and reopens the output files; SIGTERM/SIGINT stop the capture, flush every flow,
+ * is logged) and reopens the output files; SIGTERM/SIGINT stop the capture (after one kernel block
+ * timeout, so what arrived before the signal is read), flush every flow,
  * let the analytics stage save its state, drain shipping (bounded by --drain-timeout) and exit 0.
  * A second SIGTERM/SIGINT exits at once with 1. With NDR_TEST_HOOKS=1, SIGUSR2 kills the worker of
  * shard 0 (a crash drill: it is restarted and the loss counted).
@@ -496,6 +497,9 @@ class LiveSensor {
     log.info('stopping: capture off, flushing flows, draining outputs', { reason: why });
     if (this.timer !== null) clearInterval(this.timer);
     const rt = this.runtime!;
+    // Packets that arrived before the signal may still sit in a partly filled kernel block: let
+    // the block timeout hand them over, then close.
+    await new Promise((r) => setTimeout(r, (this.a.flags.capture.timeoutMs ?? 50) + 100));
     for (const c of rt.captures) c.close();
     let exit = code;
     try {
