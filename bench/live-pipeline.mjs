@@ -7,8 +7,8 @@
 // (file preloaded: -K) sending into the other end. After the send, waits until every packet is
 // accounted for (captured + kernel drops = sent) and the workers are idle, then reads /metrics:
 // captured packets/s, kernel drops, capture stalls (workers behind), worker busy ratio, batch
-// latency, and the sensor's CPU time. Env BENCH_METRICS_OFF=1 is not offered: metrics are part of
-// the product; bench/live-metrics-overhead.mjs measures their cost.
+// latency, and the sensor's CPU time. BENCH_NICE=-5 runs the sensor at the unit's priority.
+// Metrics stay on (they are part of the product); bench/live-metrics-overhead.mjs measures their cost.
 import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -47,7 +47,9 @@ async function measure(rate) {
     sh('ip', ['link', 'add', 'bpt0', 'netns', tx, 'mtu', '9000', 'type', 'veth', 'peer', 'name', 'bpr0', 'netns', rx, 'mtu', '9000']);
     sh('ip', ['-n', tx, 'link', 'set', 'bpt0', 'up']);
     sh('ip', ['-n', rx, 'link', 'set', 'bpr0', 'up']);
-    const sensor = spawn('ip', ['netns', 'exec', rx, BIN, 'live', '--interface', 'bpr0', '--workers', workers, '--buffer-mb', bufferMb,
+    // BENCH_NICE=-5: the sensor at the priority deploy/ndr-sensor.service gives it (Nice=-5).
+    const nice = process.env.BENCH_NICE ? ['nice', '-n', process.env.BENCH_NICE] : [];
+    const sensor = spawn('ip', ['netns', 'exec', rx, ...nice, BIN, 'live', '--interface', 'bpr0', '--workers', workers, '--buffer-mb', bufferMb,
       '--flows-out', '/dev/null', '--events-out', '/dev/null', '--metrics-port', '0', '--metrics-host', '127.0.0.1'], { stdio: ['ignore', 'ignore', 'pipe'] });
     const logs = [];
     readline.createInterface({ input: sensor.stderr }).on('line', (l) => { try { logs.push(JSON.parse(l)); } catch { /* not JSON */ } });
@@ -83,7 +85,7 @@ async function measure(rate) {
   }
 }
 
-console.log(`file ${pcap}, ${limit} packets per run, ${workers} worker(s), kernel buffer ${bufferMb} MiB, load ${sh('cat', ['/proc/loadavg']).split(' ').slice(0, 3).join(' ')}`);
+console.log(`file ${pcap}, ${limit} packets per run, ${workers} worker(s), kernel buffer ${bufferMb} MiB, nice ${process.env.BENCH_NICE ?? 0}, load ${sh('cat', ['/proc/loadavg']).split(' ').slice(0, 3).join(' ')}`);
 for (const rate of ratesArg.split(',')) {
   const r = await measure(rate);
   console.log(
