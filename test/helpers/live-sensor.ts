@@ -18,8 +18,9 @@ export class LiveSensor {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private waiters: Array<{ pred: (l: Log) => boolean; resolve: (l: Log) => void }> = [];
 
-  constructor(readonly ns: string, args: string[], env: Record<string, string> = {}) {
-    this.proc = spawn('ip', ['netns', 'exec', ns, BIN, 'live', '--metrics-port', '0', '--metrics-host', '127.0.0.1', ...args], {
+  /** `command`: what runs `live` (default the CLI; a script calling runLive with hooks, for instance). */
+  constructor(readonly ns: string, args: string[], env: Record<string, string> = {}, command: string[] = [BIN, 'live']) {
+    this.proc = spawn('ip', ['netns', 'exec', ns, ...command, '--metrics-port', '0', '--metrics-host', '127.0.0.1', ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
