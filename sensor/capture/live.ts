@@ -131,7 +131,6 @@ export class LiveCapture {
 
   // Current chunk and the batch being assembled in it.
   private cur!: Chunk;
-  private data!: SharedArrayBuffer;
   private u8!: Uint8Array;
   private ts!: Float64Array;
   private meta!: Uint32Array;
@@ -303,7 +302,6 @@ export class LiveCapture {
   private useChunk(c: Chunk): void {
     const old = this.cur as Chunk | undefined;
     this.cur = c;
-    this.data = c.data;
     this.u8 = c.u8;
     this.ts = c.ts;
     this.meta = c.meta;
