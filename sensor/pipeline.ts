@@ -146,6 +146,7 @@ export class Pipeline {
   }
 
   private onResult(shard: number, r: ShardResult): void {
+    this.dispatcher.recycle(shard, r.ret);
     const st = this.stats;
     st.flows += r.flows.length;
     for (const f of r.flows as { proto?: string; interim?: boolean }[]) {
