@@ -69,7 +69,7 @@ export function defaultFlowTableConfig(): FlowTableConfig {
     tcpCloseDelay: 5,
     tcpAttemptDelay: 5,
     activeTimeout: 300,
-    maxFlows: 1_000_000,
+    maxFlows: 500_000,
     vlanInKey: false,
     likelyServerPorts: likelyServerPortTable(DEFAULT_LIKELY_SERVER_PORTS.tcp, DEFAULT_LIKELY_SERVER_PORTS.udp),
     communityIdSeed: 0,
