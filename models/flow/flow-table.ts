@@ -156,12 +156,14 @@ export class FlowTable {
       this.finish(f, false);
       f = -1;
     }
+    let created = false;
     if (f < 0) {
       f = this.create(e, o, ts, h, srcIsA, selfUid, selfService);
       if (f < 0) {
         this.stats.dropped++;
         return;
       }
+      created = true;
     }
     const side = srcIsA ? 0 : 1;
     const s = this.store;
@@ -207,7 +209,13 @@ export class FlowTable {
         }
       }
     }
-    this.reschedule(f);
+    // Timers are rescheduled lazily: a packet only moves a flow's expiry later, which the timer
+    // heap discovers when the old time comes up. Only a new flow, or a TCP close (which brings
+    // expiry closer), needs a heap entry now.
+    if (created || this.tcp.timerChanged) {
+      this.tcp.timerChanged = false;
+      this.reschedule(f);
+    }
   }
 
   /** Account one decoded `Packet` (convenience for tests and tools; the pipeline uses entries). */
@@ -228,6 +236,7 @@ export class FlowTable {
       this.heapPop();
       if (s.gen[f] !== g || s.slot[f] < 0 || t !== s.schedAt[f]) continue; // stale entry
       s.schedAt[f] = Infinity;
+      s.expireAt[f] = this.computeExpire(f);
       if (s.expireAt[f] <= now) {
         this.stats.expired++;
         this.finish(f, false);
