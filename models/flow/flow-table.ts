@@ -19,7 +19,7 @@ import { TcpSession } from './tcp-session.js';
 import { addHistory, checkHistory } from './conn-history.js';
 import { buildConnRecord, ConnRecord } from './conn-record.js';
 import { UidGenerator } from './uid.js';
-import type { NetworkSet } from '../net/networks.js';
+import type { NetworkSet } from '../net/network-set.js';
 import { APP_DONE, type AppLayer } from './app-layer.js';
 import {
   TCP_CLOSED, TCP_INACTIVE, TCP_RESET, TCP_SYN_ACK_SENT, TCP_SYN_SENT,
