@@ -1,0 +1,43 @@
+/**
+ * Service keys and classes used by the baseline: which service a flow is "about" (for edges and
+ * learned peer groups) independent of ephemeral ports.
+ */
+
+/** Bits for learned peer-group signatures: the services a host uses or offers. */
+export const SVC_CLASSES: readonly [string, (port: number, service: string) => boolean][] = [
+  ['dns', (p, s) => p === 53 || s.includes('dns')],
+  ['kerberos', (p, s) => p === 88 || s.includes('krb') || s.includes('kerberos')],
+  ['ldap', (p) => p === 389 || p === 636 || p === 3268 || p === 3269],
+  ['smb', (p, s) => p === 445 || p === 139 || s.includes('smb')],
+  ['rpc', (p, s) => p === 135 || s.includes('dce_rpc')],
+  ['rdp', (p, s) => p === 3389 || s.includes('rdp')],
+  ['ssh', (p, s) => p === 22 || s.includes('ssh')],
+  ['web', (p, s) => p === 80 || p === 8080 || p === 3128 || s.includes('http')],
+  ['tls', (p, s) => p === 443 || s.includes('ssl')],
+  ['dicom', (p, s) => p === 104 || p === 11112 || s.includes('dicom')],
+  ['hl7', (p, s) => p === 2575 || s.includes('hl7')],
+  ['db', (p) => p === 1433 || p === 1521 || p === 3306 || p === 5432],
+  ['ntp', (p) => p === 123],
+  ['snmp', (p) => p === 161 || p === 162],
+  ['print', (p) => p === 9100 || p === 515 || p === 631],
+  ['winrm', (p) => p === 5985 || p === 5986],
+];
+
+export function svcClassBits(port: number, service: string): number {
+  let bits = 0;
+  for (let i = 0; i < SVC_CLASSES.length; i++) if (SVC_CLASSES[i]![1](port, service)) bits |= 1 << i;
+  return bits;
+}
+
+/**
+ * Edge service key: "tcp/445". DCE-RPC on dynamic ports collapses to "tcp/dce_rpc" so the RPC
+ * server's changing port does not make every session a new edge; other ephemeral-port services
+ * (e.g. passive FTP data) collapse to "tcp/eph".
+ */
+export function serviceKey(proto: string, port: number, service: string): string {
+  if (port >= 49152 || (port >= 1024 && service.includes('dce_rpc'))) {
+    if (service.includes('dce_rpc')) return `${proto}/dce_rpc`;
+    return `${proto}/eph`;
+  }
+  return `${proto}/${port}`;
+}
