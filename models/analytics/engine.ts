@@ -49,7 +49,7 @@ export class StateFormatError extends Error {}
 
 const DIRECTIONS = new Set(['internal', 'outbound', 'inbound', 'external']);
 /** Detection housekeeping cadence in capture seconds (also driven by tick()). */
-const HOUSEKEEP_SEC = 10;
+const HOUSEKEEP_SEC = 60;
 
 export class Analytics {
   readonly cfg: ResolvedConfig;
@@ -201,7 +201,6 @@ export class Analytics {
   tick(captureTs: number): void {
     if (typeof captureTs !== 'number' || !Number.isFinite(captureTs)) return;
     this.advance(captureTs);
-    this.housekeep();
   }
 
   /** Emit pending dedup updates (end of run). */

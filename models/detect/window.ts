@@ -122,8 +122,13 @@ export class BucketSum {
 export class KeyedState<V extends { last: number }> {
   readonly m = new Map<string, V>();
   evicted = 0;
+  private lastSweep = -Infinity;
 
-  constructor(private cap: number) {}
+  /** @param sweepEverySec expire() sweeps at most this often (capture time): amortised cost */
+  constructor(
+    private cap: number,
+    private sweepEverySec = 300,
+  ) {}
 
   get(k: string): V | undefined {
     return this.m.get(k);
@@ -147,8 +152,10 @@ export class KeyedState<V extends { last: number }> {
     return this.m.size;
   }
 
-  /** Drop entries idle since before `cut`. */
+  /** Drop entries idle since before `cut` (at most once per sweepEverySec of capture time). */
   expire(cut: number): void {
+    if (cut - this.lastSweep < this.sweepEverySec) return;
+    this.lastSweep = cut;
     for (const [k, v] of this.m) if (v.last < cut) this.m.delete(k);
   }
 
@@ -173,4 +180,22 @@ export function fmtDur(sec: number): string {
   if (sec < 5400) return `${Math.round(sec / 60)} min`;
   if (sec < 172800) return `${(sec / 3600).toFixed(1)} h`;
   return `${(sec / 86400).toFixed(1)} days`;
+}
+
+/**
+ * A baseline peak as it stood when a burst window began. Thresholds must not be derived from a
+ * peak that the burst itself keeps raising (it would run away from the count); the snapshot is
+ * refreshed at most hourly while a key stays busy.
+ */
+export interface PeakSnapshot {
+  base: number;
+  baseAt: number;
+}
+
+export function peakBase(s: PeakSnapshot, now: number, current: () => number): number {
+  if (Number.isNaN(s.baseAt) || now - s.baseAt > 3600) {
+    s.base = current();
+    s.baseAt = now;
+  }
+  return s.base;
 }

@@ -65,7 +65,8 @@ export function scoreBeacon(ts: number[], bytes: number[], minConns: number): Be
   const iv = t.slice(1).map((x, i) => x - t[i]!).sort((a, b) => a - b);
   const ti = shape(iv);
   const tsMadmScore = ti.median > 0 ? Math.max(0, 1 - ti.madm / ti.median) : 0;
-  const countScore = Math.min(1, t.length / (2 * minConns));
+  // enough repetitions is a gate (minConnections), not a slow ramp: full marks once reached
+  const countScore = Math.min(1, t.length / minConns);
   const span = t[t.length - 1]! - t[0]!;
   const hours = new Set(t.map((x) => Math.floor(x / 3600)));
   const spanHours = Math.max(1, Math.ceil(span / 3600));

@@ -6,7 +6,7 @@
 import { field, type ProtoEvent } from '../../core/records.js';
 import type { DetectionSpec } from '../types.js';
 import { clampSev, evHosts, opt, schema } from '../util.js';
-import { KeyedState, SlidingSet, fmtDur } from '../window.js';
+import { KeyedState, SlidingSet, fmtDur, peakBase } from '../window.js';
 
 const options = schema({
   windowSec: opt('int', 600, 'sliding window', 10, 86400),
@@ -30,7 +30,7 @@ export const kerberoast: DetectionSpec<typeof options> = {
   options,
   create(o, baseline) {
     const slot = baseline.metric('cred.kerberoast.peak');
-    const st = new KeyedState<{ last: number; s: SlidingSet<string> }>(o.maxClients);
+    const st = new KeyedState<{ last: number; s: SlidingSet<string>; base: number; baseAt: number }>(o.maxClients);
     const type = this.type;
     return {
       type,
@@ -41,12 +41,12 @@ export const kerberoast: DetectionSpec<typeof options> = {
         const svc = field(ev, 'service').toLowerCase();
         if (!svc || svc.startsWith('krbtgt')) return;
         const h = evHosts(ev);
-        const s = st.getOr(h.src, () => ({ last: h.ts, s: new SlidingSet(o.windowSec, o.minServices * 100) }));
+        const s = st.getOr(h.src, () => ({ last: h.ts, s: new SlidingSet(o.windowSec, o.minServices * 100), base: 0, baseAt: NaN }));
         s.last = Math.max(s.last, h.ts);
         if (!s.s.add(svc, h.ts)) return;
         const n = s.s.size;
         const host = baseline.peekHost(h.src);
-        const peak = host ? host.peaks[slot]! : 0;
+        const peak = peakBase(s, ctx.now, () => (host ? host.peaks[slot]! : 0));
         const thr = Math.max(o.minServices, Math.ceil(o.peakFactor * peak));
         if (n < thr || ctx.learning) {
           if (host) baseline.observePeak(host, slot, n);
@@ -69,9 +69,9 @@ export const kerberoast: DetectionSpec<typeof options> = {
       tick(ctx) {
         st.expire(ctx.now - o.windowSec * 2);
       },
-      save: () => [...st.m.entries()].map(([k, v]) => [k, v.last, v.s.toJSON()]),
+      save: () => [...st.m.entries()].map(([k, v]) => [k, v.last, v.s.toJSON(), v.base, v.baseAt]),
       load(x) {
-        for (const [k, last, s] of (x as any[]) ?? []) st.m.set(k, { last, s: SlidingSet.from(s) });
+        for (const [k, last, s, base, baseAt] of (x as any[]) ?? []) st.m.set(k, { last, s: SlidingSet.from(s), base, baseAt: baseAt ?? NaN });
       },
     };
   },

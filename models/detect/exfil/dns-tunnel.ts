@@ -19,7 +19,7 @@ const options = schema({
   minTxtNull: opt('int', 40, 'TXT/NULL queries under one domain in the window', 5, 1000000),
   longLabel: opt('int', 12, 'subdomains at least this long (or TXT/NULL) are tracked at all', 1, 253),
   severity: opt('int', 7, 'base severity', 1, 10),
-  knownSeverity: opt('int', 3, 'severity when the domain showed this pattern across hosts while learning', 1, 10),
+  knownPrevalence: opt('int', 3, 'hosts that showed the pattern for a domain while learning before it counts as normal', 1, 1000),
   maxPairs: opt('int', 20000, 'tracked (client, domain) pairs (memory bound)', 100, 10000000),
 });
 
@@ -80,8 +80,9 @@ export const dnsTunnel: DetectionSpec<typeof options> = {
         entry.p = Math.max(entry.p, uniq);
         if (ctx.learning) return;
         // a pattern many hosts showed while it was learned (AV reputation lookups, CDNs)
-        const known = info.state === KNOWN && info.prevalence >= 3 && peakBefore * 2 >= uniq;
-        const sev = known ? o.knownSeverity : o.severity + (uniq >= 3 * o.minUnique ? 1 : 0) + (info.state !== KNOWN ? 1 : 0);
+        // a pattern several hosts showed while it was learned (AV reputation lookups): normal
+        if (info.state === KNOWN && info.prevalence >= o.knownPrevalence && peakBefore * 2 >= uniq) return;
+        const sev = o.severity + (uniq >= 3 * o.minUnique ? 1 : 0) + (info.state !== KNOWN ? 1 : 0);
         ctx.raise({
           type,
           category: 'exfiltration',
@@ -91,8 +92,8 @@ export const dnsTunnel: DetectionSpec<typeof options> = {
           dst: h.dst || null,
           target: reg,
           names: [reg],
-          summary: `${ctx.describe(h.src)} queried ${uniq} unique subdomains of ${reg} within ${fmtDur(Math.max(1, h.ts - s.subs.oldest()))} (average length ${avgLen.toFixed(0)}, entropy ${avgEnt.toFixed(1)} bits/char, ${s.txt} TXT/NULL queries)${known ? `; ${info.prevalence}+ hosts showed this pattern for the domain while learning` : ''}: DNS tunnelling pattern.`,
-          evidence: { uids: s.uids.slice(), domain: reg, unique_subdomains: uniq, avg_length: +avgLen.toFixed(1), avg_entropy: +avgEnt.toFixed(2), txt_null_queries: s.txt, sample: s.subs.keys().slice(-3), known_pattern: known, window_sec: o.windowSec },
+          summary: `${ctx.describe(h.src)} queried ${uniq} unique subdomains of ${reg} within ${fmtDur(Math.max(1, h.ts - s.subs.oldest()))} (average length ${avgLen.toFixed(0)}, entropy ${avgEnt.toFixed(1)} bits/char, ${s.txt} TXT/NULL queries)${info.prevalence > 1 ? `; ${info.prevalence} host(s) showed this pattern for the domain` : ''}: DNS tunnelling pattern.`,
+          evidence: { uids: s.uids.slice(), domain: reg, unique_subdomains: uniq, avg_length: +avgLen.toFixed(1), avg_entropy: +avgEnt.toFixed(2), txt_null_queries: s.txt, sample: s.subs.keys().slice(-3), domain_prevalence: info.prevalence, window_sec: o.windowSec },
           needsBaseline: false,
         });
       },

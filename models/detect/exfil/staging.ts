@@ -5,7 +5,7 @@
  * uploads offsite every night, stays quiet.
  */
 import { EW_DOWN, OUT_UP, volIndex } from '../../baseline/hosts.js';
-import { upperBytes } from '../../baseline/robust.js';
+import { typicalBytes } from '../../baseline/robust.js';
 import type { DetectionSpec } from '../types.js';
 import { clampSev, opt, schema } from '../util.js';
 import { BucketSum, KeyedState, fmtBytes, fmtDur } from '../window.js';
@@ -15,8 +15,7 @@ const options = schema({
   minStagedBytes: opt('num', 1e9, 'internal download volume that counts as staging', 1e6, 1e14),
   minOutBytes: opt('num', 300e6, 'outbound volume after staging that alerts', 1e6, 1e14),
   minOutFraction: opt('num', 0.25, 'outbound volume as a fraction of the staged volume', 0, 100),
-  k: opt('num', 4, 'deviations above the hour-of-day profile for "unusual"', 1, 20),
-  minDev: opt('num', 0.75, 'deviation floor (log units)', 0.05, 10),
+  typicalFactor: opt('num', 10, 'staged and outbound volumes must exceed this multiple of the host’s typical volume for these hours', 1, 1e6),
   minDays: opt('int', 3, 'observations per hour slot before the host profile is used', 1, 365),
   severity: opt('int', 8, 'severity', 1, 10),
   maxHosts: opt('int', 50000, 'tracked hosts (memory bound)', 100, 10000000),
@@ -41,7 +40,7 @@ export const staging: DetectionSpec<typeof options> = {
     const st = new KeyedState<St>(o.maxHosts);
     const type = this.type;
     const nb = 12;
-    /** Sum of the host's upper hourly bounds over the window: what it normally may move. */
+    /** typicalFactor × the host's typical volume over the window's hours (0: no profile yet). */
     function normalMax(vol: Float32Array, volN: Uint8Array, series: number): number {
       let sum = 0;
       const hours = Math.ceil(o.windowSec / 3600);
@@ -49,9 +48,9 @@ export const staging: DetectionSpec<typeof options> = {
       for (let i = 0; i < hours; i++) {
         const hr = (h0 - i + 24 * 10) % 24;
         if (volN[hr]! < o.minDays) return 0;
-        sum += upperBytes(vol, volIndex(series, hr), o.k, o.minDev);
+        sum += typicalBytes(vol, volIndex(series, hr));
       }
-      return sum;
+      return sum * o.typicalFactor;
     }
     return {
       type,
@@ -92,8 +91,8 @@ export const staging: DetectionSpec<typeof options> = {
           dst: v.dst,
           port: v.dport,
           names: name ? [name] : undefined,
-          summary: `${ctx.describe(v.src)} pulled ${fmtBytes(staged)} from internal hosts and then sent ${fmtBytes(out)} to external destinations (latest ${v.dst}${name ? ` / ${name}` : ''}) within ${fmtDur(o.windowSec)}${normOut > 0 ? `; its profile allows about ${fmtBytes(normOut)} out and ${fmtBytes(normDown)} in for these hours` : ''}: staging followed by exfiltration.`,
-          evidence: { uids: [v.uid], staged_bytes: Math.round(staged), outbound_bytes: Math.round(out), normal_outbound_max: Math.round(normOut), normal_staging_max: Math.round(normDown), window_sec: o.windowSec, dst_name: name || null },
+          summary: `${ctx.describe(v.src)} pulled ${fmtBytes(staged)} from internal hosts and then sent ${fmtBytes(out)} to external destinations (latest ${v.dst}${name ? ` / ${name}` : ''}) within ${fmtDur(o.windowSec)}${normOut > 0 ? `; its profile for these hours is about ${fmtBytes(normOut / o.typicalFactor)} out and ${fmtBytes(normDown / o.typicalFactor)} in` : ''}: staging followed by exfiltration.`,
+          evidence: { uids: [v.uid], staged_bytes: Math.round(staged), outbound_bytes: Math.round(out), typical_outbound: Math.round(normOut / o.typicalFactor), typical_staging: Math.round(normDown / o.typicalFactor), window_sec: o.windowSec, dst_name: name || null },
           needsBaseline: true,
         });
       },

@@ -15,7 +15,7 @@ const options = schema({
   k: opt('num', 4, 'deviations (EW mean absolute deviation of log-bytes) above the hour-of-day mean', 1, 20),
   minDev: opt('num', 0.75, 'floor of the deviation in log units (protects flat profiles)', 0.05, 10),
   minBytes: opt('num', 300e6, 'never alert below this upload volume in one hour', 1e5, 1e13),
-  minBytesNoHistory: opt('num', 2e9, 'floor when neither host nor group has ≥ minDays of this hour', 1e5, 1e14),
+  minBytesNoHistory: opt('num', 2e9, 'threshold when neither host nor group has ≥ minDays of this hour', 1e5, 1e14),
   minDays: opt('int', 3, 'observations of an hour-of-day slot before its profile is used', 1, 365),
   ratioForBonus: opt('num', 3, 'upload/download ratio that raises severity', 1, 1e6),
   severity: opt('int', 6, 'base severity', 1, 10),
@@ -48,8 +48,10 @@ export const exfilVolume: DetectionSpec<typeof options> = {
         const groupOk = g.volN[hour]! >= o.minDays;
         const hostThr = hostOk ? upperBytes(h.vol, i, o.k, o.minDev) : 0;
         const groupThr = groupOk ? upperBytes(g.vol, i, o.k, o.minDev) : 0;
-        const thr = Math.max(o.minBytes, hostThr, groupThr, !hostOk && !groupOk ? o.minBytesNoHistory : 0);
+        // the host's own profile decides when it has one; the group's stands in for new hosts
+        const thr = Math.max(o.minBytes, hostOk ? hostThr : groupOk ? groupThr : o.minBytesNoHistory);
         if (up < thr) return;
+        const aboveGroup = groupOk && up > groupThr;
         const prev = alerted.get(h.ip);
         if (prev && prev[0] === baseline.hourStart && up < prev[1] * 2) return;
         alerted.set(h.ip, [baseline.hourStart, up]);
@@ -60,6 +62,7 @@ export const exfilVolume: DetectionSpec<typeof options> = {
         if (over >= 3) sev += 1;
         if (over >= 10) sev += 1;
         if (ratio >= o.ratioForBonus) sev += 1;
+        if (hostOk && aboveGroup) sev += 1;
         const peer = fc.outbound ? v.dst : v.src;
         const name = fc.name || ctx.nameFor(v.uid, peer);
         if (fc.ext !== KNOWN && fc.extPrev <= 1 && fc.nameState !== KNOWN) sev += 1;
@@ -82,6 +85,7 @@ export const exfilVolume: DetectionSpec<typeof options> = {
             threshold_bytes: Math.round(thr),
             host_threshold_bytes: Math.round(hostThr),
             group_threshold_bytes: Math.round(groupThr),
+            above_group_threshold: aboveGroup,
             typical_bytes: Math.round(typical),
             hour_of_day: hour,
             host_days_for_hour: h.volN[hour],

@@ -6,7 +6,7 @@
  */
 import type { DetectionSpec } from '../types.js';
 import { clampSev, evHosts, opt, schema, smbAction } from '../util.js';
-import { KeyedState, SlidingSet, fmtDur } from '../window.js';
+import { KeyedState, SlidingSet, fmtDur, peakBase } from '../window.js';
 
 const options = schema({
   windowSec: opt('int', 60, 'sliding window', 5, 3600),
@@ -26,6 +26,8 @@ interface St {
   writes: number;
   uids: string[];
   exts: Map<string, number>;
+  base: number;
+  baseAt: number;
 }
 
 export const smbBurst: DetectionSpec<typeof options> = {
@@ -48,7 +50,7 @@ export const smbBurst: DetectionSpec<typeof options> = {
         if (!MODIFY.has(act)) return;
         const h = evHosts(ev);
         const name = String(ev.name ?? ev.path ?? '');
-        const s = st.getOr(`${h.src}>${h.dst}`, () => ({ last: h.ts, files: new SlidingSet(o.windowSec, o.minFiles * 50), renames: 0, deletes: 0, writes: 0, uids: [], exts: new Map() }));
+        const s = st.getOr(`${h.src}>${h.dst}`, () => ({ last: h.ts, files: new SlidingSet(o.windowSec, o.minFiles * 50), renames: 0, deletes: 0, writes: 0, uids: [], exts: new Map(), base: 0, baseAt: NaN }));
         s.last = Math.max(s.last, h.ts);
         if (act === 'rename') s.renames++;
         else if (act === 'delete') s.deletes++;
@@ -59,7 +61,7 @@ export const smbBurst: DetectionSpec<typeof options> = {
         if (!s.files.add(name, h.ts)) return;
         const n = s.files.size;
         const host = baseline.peekHost(h.src);
-        const peak = host ? host.peaks[slot]! : 0;
+        const peak = peakBase(s, ctx.now, () => (host ? host.peaks[slot]! : 0));
         const thr = Math.max(o.minFiles, Math.ceil(o.peakFactor * peak));
         if (n < thr || ctx.learning) {
           if (host) baseline.observePeak(host, slot, n);
@@ -86,7 +88,7 @@ export const smbBurst: DetectionSpec<typeof options> = {
       },
       save: () => [...st.m.entries()].map(([k, v]) => [k, { ...v, files: v.files.toJSON(), exts: [...v.exts] }]),
       load(x) {
-        for (const [k, v] of (x as any[]) ?? []) st.m.set(k, { ...v, files: SlidingSet.from(v.files), exts: new Map(v.exts) });
+        for (const [k, v] of (x as any[]) ?? []) st.m.set(k, { ...v, files: SlidingSet.from(v.files), exts: new Map(v.exts), baseAt: v.baseAt ?? NaN });
       },
     };
   },

@@ -7,7 +7,7 @@ import { ABSENT, KNOWN } from '../../baseline/baseline.js';
 import { isDC } from '../../baseline/hosts.js';
 import type { DetectionSpec } from '../types.js';
 import { adminService, clampSev, opt, schema } from '../util.js';
-import { KeyedState, SlidingSet, fmtDur } from '../window.js';
+import { KeyedState, SlidingSet, fmtDur, peakBase } from '../window.js';
 
 const options = schema({
   windowSec: opt('int', 600, 'sliding window for distinct targets', 30, 86400),
@@ -22,6 +22,8 @@ interface St {
   t: SlidingSet<string>;
   newT: SlidingSet<string>;
   firstTs: number;
+  base: number;
+  baseAt: number;
 }
 
 export const adminFanout: DetectionSpec<typeof options> = {
@@ -43,14 +45,14 @@ export const adminFanout: DetectionSpec<typeof options> = {
         if (!fc.src || !fc.dst || fc.outbound || !v.answered || !v.first) return;
         const adm = adminService(v.dport, v.service, fc.svc);
         if (!adm) return;
-        const s = st.getOr(v.src, () => ({ last: v.ts, t: new SlidingSet(o.windowSec, o.minTargets * 50), newT: new SlidingSet(o.windowSec, o.minTargets * 50), firstTs: v.ts }));
+        const s = st.getOr(v.src, () => ({ last: v.ts, t: new SlidingSet(o.windowSec, o.minTargets * 50), newT: new SlidingSet(o.windowSec, o.minTargets * 50), firstTs: v.ts, base: 0, baseAt: NaN }));
         s.last = Math.max(s.last, v.ts);
         if (!s.t.add(v.dst, v.ts)) return;
         if (fc.edge === ABSENT && fc.groupEdge !== KNOWN) s.newT.add(v.dst, v.ts);
         const n = s.t.size;
-        const hostPeak = fc.src.peaks[slot]!;
+        const src = fc.src;
         // hosts with less than a day of history borrow their group's peak
-        const peak = ctx.now - fc.src.first < 86400 ? Math.max(hostPeak, baseline.groupOf(fc.src).peaks[slot]!) : hostPeak;
+        const peak = peakBase(s, ctx.now, () => (ctx.now - src.first < 86400 ? Math.max(src.peaks[slot]!, baseline.groupOf(src).peaks[slot]!) : src.peaks[slot]!));
         const thr = Math.max(o.minTargets, Math.ceil(o.peakFactor * peak));
         if (n < thr || ctx.learning) {
           // learning mode declares everything normal, however large
@@ -89,9 +91,9 @@ export const adminFanout: DetectionSpec<typeof options> = {
       tick(ctx) {
         st.expire(ctx.now - o.windowSec * 2);
       },
-      save: () => [...st.m.entries()].map(([k, s]) => [k, s.last, s.firstTs, s.t.toJSON(), s.newT.toJSON()]),
+      save: () => [...st.m.entries()].map(([k, s]) => [k, s.last, s.firstTs, s.t.toJSON(), s.newT.toJSON(), s.base, s.baseAt]),
       load(x) {
-        for (const [k, last, firstTs, t, n] of (x as any[]) ?? []) st.m.set(k, { last, firstTs, t: SlidingSet.from(t), newT: SlidingSet.from(n) });
+        for (const [k, last, firstTs, t, n, base, baseAt] of (x as any[]) ?? []) st.m.set(k, { last, firstTs, t: SlidingSet.from(t), newT: SlidingSet.from(n), base, baseAt: baseAt ?? NaN });
       },
     };
   },

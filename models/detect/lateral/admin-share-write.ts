@@ -6,11 +6,12 @@ import { isDC } from '../../baseline/hosts.js';
 import type { DetectionSpec } from '../types.js';
 import { clampSev, evHosts, isAdminShare, isExecutable, opt, schema, smbAction } from '../util.js';
 import { KeyedState, SlidingSet } from '../window.js';
+import { techniqueHabit } from '../habits.js';
 
 const options = schema({
   severity: opt('int', 7, 'base severity', 1, 10),
   executableBonus: opt('int', 1, 'added when the file is an executable/script', 0, 5),
-  knownManagerTargets: opt('int', 3, 'distinct targets in the learned peak that mark a management host', 1, 10000),
+  knownManagerTargets: opt('int', 3, 'distinct targets learned for a source that mark it as a management host', 1, 10000),
   managerSeverity: opt('int', 4, 'severity for known management hosts', 1, 10),
   maxTracked: opt('int', 20000, 'tracked sources (memory bound)', 100, 10000000),
 });
@@ -25,7 +26,6 @@ export const adminShareWrite: DetectionSpec<typeof options> = {
   title: 'file written to a remote ADMIN$/C$ share',
   options,
   create(o, baseline) {
-    const slot = baseline.metric('lm.admin_share_write.targets');
     const bySrc = new KeyedState<{ last: number; targets: SlidingSet<string> }>(o.maxTracked);
     const type = this.type;
     return {
@@ -43,9 +43,7 @@ export const adminShareWrite: DetectionSpec<typeof options> = {
         const s = bySrc.getOr(h.src, () => ({ last: h.ts, targets: new SlidingSet(86400, 1000) }));
         s.last = Math.max(s.last, h.ts);
         s.targets.add(h.dst, h.ts);
-        const srcHost = baseline.peekHost(h.src);
-        if (srcHost && ctx.learning) baseline.observePeak(srcHost, slot, s.targets.size);
-        const peak = srcHost ? srcHost.peaks[slot]! : 0;
+        const peak = techniqueHabit(baseline, type, h.src, h.dst, ctx.now);
         let sev = o.severity + (exe ? o.executableBonus : 0);
         if (isDC(baseline.peekHost(h.dst)) || ctx.zoneOf(h.dst)?.kind === 'medical') sev += 1;
         const manager = peak >= o.knownManagerTargets;

@@ -15,11 +15,12 @@ import type { DetectContext, DetectionSpec, Options } from '../types.js';
 import { classifyRpc, rpcOpLabel, type RpcKind } from '../rpc.js';
 import { clampSev, evHosts, isAdminShare, opt, schema, smbAction } from '../util.js';
 import { KeyedState, SlidingSet, fmtDur } from '../window.js';
+import { techniqueHabit } from '../habits.js';
 
 const options = schema({
   severity: opt('int', 8, 'base severity', 1, 10),
   adminShareWindowSec: opt('int', 900, 'an ADMIN$/C$ write from the same source this recently raises severity', 0, 86400),
-  knownManagerTargets: opt('int', 3, 'distinct targets in the learned peak that mark a source as a management host (severity reduced)', 1, 10000),
+  knownManagerTargets: opt('int', 3, 'distinct targets learned for a source that mark it as a management host (severity reduced)', 1, 10000),
   managerSeverity: opt('int', 5, 'severity for known management hosts', 1, 10),
   maxTracked: opt('int', 20000, 'tracked sources (memory bound)', 100, 10000000),
 });
@@ -46,7 +47,6 @@ function makeSpec(variant: Variant): DetectionSpec<typeof options> {
     title: variant.title,
     options,
     create(o: Options<typeof options>, baseline) {
-      const slot = baseline.metric(`${variant.type}.targets`);
       const recentShareWrite = new KeyedState<{ last: number }>(o.maxTracked);
       const bySrc = new KeyedState<St>(o.maxTracked);
       return {
@@ -68,9 +68,7 @@ function makeSpec(variant: Variant): DetectionSpec<typeof options> {
           const s = bySrc.getOr(h.src, () => ({ last: h.ts, targets: new SlidingSet(86400, 1000) }));
           s.last = Math.max(s.last, h.ts);
           s.targets.add(h.dst, h.ts);
-          const srcHost = baseline.peekHost(h.src);
-          if (srcHost && ctx.learning) baseline.observePeak(srcHost, slot, s.targets.size);
-          const learnedPeak = srcHost ? srcHost.peaks[slot]! : 0;
+          const learnedPeak = techniqueHabit(baseline, variant.type, h.src, h.dst, ctx.now);
           const manager = learnedPeak >= o.knownManagerTargets;
           const sw = recentShareWrite.get(`${h.src}>${h.dst}`);
           const shareFirst = !!sw && ctx.now - sw.last <= o.adminShareWindowSec;
@@ -109,7 +107,7 @@ function makeSpec(variant: Variant): DetectionSpec<typeof options> {
               named_pipe: ev.named_pipe ?? null,
               admin_share_write_before: shareFirst,
               targets_24h: s.targets.size,
-              learned_target_peak: +learnedPeak.toFixed(2),
+              learned_targets: learnedPeak,
             },
             needsBaseline: false,
           };

@@ -62,7 +62,7 @@ export const medicalContract: DetectionSpec<typeof options> = {
         } else if (adm) {
           sev = o.adminSeverity;
           why = `an admin protocol (${adm.name})`;
-          mitre.push(srcMed ? adm.mitre : 'T1210');
+          mitre.push(adm.mitre, 'T1210');
         } else if (!pz || !TRUSTED.has(pz.kind)) {
           sev = o.untrustedZoneSeverity;
           why = `a peer in ${pz ? `zone ${pz.name} (${pz.kind})` : 'no configured zone'}`;

@@ -7,7 +7,7 @@
 import type { DetectionSpec } from '../types.js';
 import { classifyRpc, type RpcKind } from '../rpc.js';
 import { clampSev, evHosts, opt, schema } from '../util.js';
-import { BucketSum, KeyedState, SlidingSet, fmtDur } from '../window.js';
+import { BucketSum, KeyedState, SlidingSet, fmtDur, peakBase } from '../window.js';
 
 const options = schema({
   windowSec: opt('int', 300, 'sliding window', 10, 86400),
@@ -33,6 +33,9 @@ interface St {
   targets: SlidingSet<string>;
   kinds: Map<string, number>;
   uids: string[];
+  base: number;
+  baseAt: number;
+  baseT: number;
 }
 
 export const rpcEnum: DetectionSpec<typeof options> = {
@@ -55,7 +58,7 @@ export const rpcEnum: DetectionSpec<typeof options> = {
         const k = classifyRpc(ev) as RpcKind | null;
         if (!k || !k.startsWith('enum_')) return;
         const h = evHosts(ev);
-        const s = st.getOr(h.src, () => ({ last: h.ts, ops: new BucketSum(o.windowSec, 10), targets: new SlidingSet(o.windowSec, o.minTargets * 50), kinds: new Map(), uids: [] }));
+        const s = st.getOr(h.src, () => ({ last: h.ts, ops: new BucketSum(o.windowSec, 10), targets: new SlidingSet(o.windowSec, o.minTargets * 50), kinds: new Map(), uids: [], base: 0, baseAt: NaN, baseT: 0 }));
         s.last = Math.max(s.last, h.ts);
         if (s.uids.length < 10 && h.uid && !s.uids.includes(h.uid)) s.uids.push(h.uid);
         s.kinds.set(k, (s.kinds.get(k) ?? 0) + 1);
@@ -66,8 +69,11 @@ export const rpcEnum: DetectionSpec<typeof options> = {
         const nOps = s.ops.sum(h.ts);
         const nT = s.targets.size;
         const host = baseline.peekHost(h.src);
-        const pOps = host ? host.peaks[slotOps]! : 0;
-        const pT = host ? host.peaks[slotT]! : 0;
+        const pOps = peakBase(s, ctx.now, () => {
+          s.baseT = host ? host.peaks[slotT]! : 0;
+          return host ? host.peaks[slotOps]! : 0;
+        });
+        const pT = s.baseT;
         const thrOps = Math.max(o.minOps, Math.ceil(o.peakFactor * pOps));
         const thrT = Math.max(o.minTargets, Math.ceil(o.peakFactor * pT));
         const hitOps = !multiHost && nOps >= thrOps;
@@ -101,9 +107,9 @@ export const rpcEnum: DetectionSpec<typeof options> = {
       tick(ctx) {
         st.expire(ctx.now - o.windowSec * 2);
       },
-      save: () => [...st.m.entries()].map(([k, v]) => [k, v.last, v.ops.toJSON(), v.targets.toJSON(), [...v.kinds], v.uids]),
+      save: () => [...st.m.entries()].map(([k, v]) => [k, v.last, v.ops.toJSON(), v.targets.toJSON(), [...v.kinds], v.uids, v.base, v.baseAt, v.baseT]),
       load(x) {
-        for (const [k, last, ops, t, kinds, uids] of (x as any[]) ?? []) st.m.set(k, { last, ops: BucketSum.from(ops), targets: SlidingSet.from(t), kinds: new Map(kinds), uids });
+        for (const [k, last, ops, t, kinds, uids, base, baseAt, baseT] of (x as any[]) ?? []) st.m.set(k, { last, ops: BucketSum.from(ops), targets: SlidingSet.from(t), kinds: new Map(kinds), uids, base, baseAt: baseAt ?? NaN, baseT });
       },
     };
   },
