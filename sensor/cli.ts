@@ -1,1 +1,112 @@
-console.log("hello", process.argv.slice(2));
+/**
+ * Command-line entry point. Exit codes: 0 done (damaged input is reported, not fatal),
+ * 1 runtime failure (unreadable file, worker crash …), 2 usage or configuration error —
+ * each with a one-line reason on stderr.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { availableParallelism } from 'node:os';
+import { ConfigError, loadConfig } from './config.js';
+import { formatSummary, runReplay } from './replay.js';
+
+const VERSION = '0.1.0';
+
+const USAGE = `usage: ndr-sensor <command> [options]
+
+commands:
+  replay <capture>...   read pcap/pcapng files in order as one stream
+  help                  this text
+  version               print the version
+
+replay options:
+  --config FILE         sensor configuration (YAML or JSON)
+  --flows-out FILE      write flow records (Zeek conn.log JSON lines; "-" = stdout)
+  --events-out FILE     write protocol events (JSON lines with _path; "-" = stdout)
+  --workers N           decoding worker threads (default: available cores - 1, at least 1)
+  --speed X             replay at X times the recorded pace (0 = as fast as possible; default 0)
+  --quiet               no summary on stderr
+`;
+
+class UsageError extends Error {}
+
+function fail(code: number, msg: string): never {
+  process.stderr.write(`ndr-sensor: ${msg}\n`);
+  process.exit(code);
+}
+
+function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+function intOpt(v: unknown, name: string, min: number, max: number, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got "${String(v)}"`);
+  return n;
+}
+
+export function defaultWorkers(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
+
+async function replay(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, {
+    config: { type: 'string' },
+    'flows-out': { type: 'string' },
+    'events-out': { type: 'string' },
+    workers: { type: 'string' },
+    speed: { type: 'string' },
+    quiet: { type: 'boolean' },
+    'uid-seed': { type: 'string' },
+  } as const);
+  if (positionals.length === 0) throw new UsageError('replay needs at least one capture file');
+  const speed = values.speed === undefined ? 0 : Number(values.speed);
+  if (!Number.isFinite(speed) || speed < 0) throw new UsageError(`--speed must be a number ≥ 0, got "${values.speed}"`);
+  const workers = intOpt(values.workers, 'workers', 1, 64, defaultWorkers());
+  const uidSeed = values['uid-seed'] === undefined ? undefined : intOpt(values['uid-seed'], 'uid-seed', 0, 2 ** 31, 0);
+  const config = await loadConfig(values.config as string | undefined);
+  const summary = await runReplay({
+    files: positionals,
+    config,
+    flowsOut: values['flows-out'] as string | undefined,
+    eventsOut: values['events-out'] as string | undefined,
+    workers,
+    speed,
+    uidSeed,
+    quiet: values.quiet === true,
+  });
+  if (values.quiet !== true) process.stderr.write(formatSummary(summary));
+  return summary.exitCode;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'replay':
+      return replay(rest);
+    case 'version':
+    case '--version':
+      process.stdout.write(`ndr-sensor ${VERSION}\n`);
+      return 0;
+    case 'help':
+    case '--help':
+    case '-h':
+    case undefined:
+      process.stdout.write(USAGE);
+      return cmd === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command "${cmd}" (try "ndr-sensor help")`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (e: unknown) => {
+    if (e instanceof UsageError) fail(2, `${e.message}\n${USAGE.split('\n')[0]}`);
+    if (e instanceof ConfigError) fail(2, e.message);
+    fail(1, e instanceof Error ? (e.stack ?? e.message) : String(e));
+  },
+);

@@ -1,0 +1,124 @@
+/**
+ * `ndr-sensor replay`: read capture files as one stream through the packet path, write flow
+ * records, flush every flow at the end and print a one-screen summary.
+ */
+import { CaptureFileReader, CaptureOpenError } from './capture/file-reader.js';
+import { Pipeline } from './pipeline.js';
+import { JsonLinesWriter } from './output/json-lines.js';
+import type { SensorConfig } from './config.js';
+
+export interface ReplayOptions {
+  files: string[];
+  config: SensorConfig;
+  flowsOut?: string;
+  eventsOut?: string;
+  workers: number;
+  /** 0 = as fast as possible; X = X times the recorded pace. */
+  speed: number;
+  uidSeed?: number;
+  quiet?: boolean;
+}
+
+export interface ReplaySummary {
+  packets: number;
+  bytes: number;
+  flows: number;
+  events: number;
+  elapsedS: number;
+  pps: number;
+  damage: Record<string, number>;
+  damageNotes: string[];
+  decode: Record<string, number>;
+  exitCode: number;
+}
+
+export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
+  const pipeline = new Pipeline(o.config, { workers: o.workers, uidSeed: o.uidSeed });
+  const fileReader = new CaptureFileReader(o.files, pipeline.chunks);
+  const flowsOut = o.flowsOut !== undefined ? new JsonLinesWriter(o.flowsOut) : null;
+  const eventsOut = o.eventsOut !== undefined ? new JsonLinesWriter(o.eventsOut) : null;
+  if (flowsOut !== null) pipeline.addSink({ flows: (r) => flowsOut.write(r), ready: () => flowsOut.ready() });
+  if (eventsOut !== null) pipeline.addSink({ events: (r) => eventsOut.write(r), ready: () => eventsOut.ready() });
+
+  const t0 = performance.now();
+  const progress = process.stderr.isTTY && !o.quiet ? new Progress() : null;
+  let exitCode = 0;
+  try {
+    await fileReader.checkReadable();
+    let firstTs = -1;
+    for await (const batch of fileReader.batches()) {
+      if (o.speed > 0 && batch.count > 0) {
+        // Pace by capture time: the batch starts when its first packet is due.
+        const ts = batch.ts[0];
+        if (firstTs < 0) firstTs = ts;
+        const due = t0 + ((ts - firstTs) * 1000) / o.speed;
+        const wait = due - performance.now();
+        if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      }
+      await pipeline.submit(batch);
+      progress?.update(pipeline.dispatcher.stats.packets, pipeline.dispatcher.stats.bytes, t0);
+    }
+    await pipeline.finish();
+  } catch (e) {
+    if (e instanceof CaptureOpenError) {
+      process.stderr.write(`ndr-sensor: ${e.message}\n`);
+      exitCode = 1;
+    } else {
+      throw e;
+    }
+  } finally {
+    progress?.clear();
+    await pipeline.close();
+    await flowsOut?.close();
+    await eventsOut?.close();
+  }
+  const elapsedS = (performance.now() - t0) / 1000;
+  const d = pipeline.dispatcher.stats;
+  const damage = fileReader.damage;
+  if (exitCode === 0 && damage.unreadableFiles > 0 && damage.unreadableFiles === fileReader.stats.filesRead) exitCode = 1;
+  return {
+    packets: d.packets,
+    bytes: d.bytes,
+    flows: pipeline.stats.flows,
+    events: pipeline.stats.events,
+    elapsedS,
+    pps: d.packets / Math.max(elapsedS, 1e-9),
+    damage: damage.toJSON(),
+    damageNotes: damage.notes,
+    decode: d.reasonCounts(),
+    exitCode,
+  };
+}
+
+class Progress {
+  private last = 0;
+
+  update(packets: number, bytes: number, t0: number): void {
+    const now = performance.now();
+    if (now - this.last < 500) return;
+    this.last = now;
+    const s = (now - t0) / 1000;
+    process.stderr.write(`\r${packets.toLocaleString('en')} packets  ${(bytes / 1e6).toFixed(0)} MB  ${(packets / s / 1e6).toFixed(2)} Mpps  ${s.toFixed(1)} s   `);
+  }
+
+  clear(): void {
+    process.stderr.write('\r\x1b[K');
+  }
+}
+
+export function formatSummary(s: ReplaySummary): string {
+  const lines = [
+    `packets      ${s.packets.toLocaleString('en')}`,
+    `bytes        ${s.bytes.toLocaleString('en')}`,
+    `flows        ${s.flows.toLocaleString('en')}`,
+    `events       ${s.events.toLocaleString('en')}`,
+    `elapsed      ${s.elapsedS.toFixed(2)} s`,
+    `packets/s    ${Math.round(s.pps).toLocaleString('en')}`,
+  ];
+  const dmg = Object.entries(s.damage).filter(([, v]) => v > 0);
+  lines.push(`damage       ${dmg.length === 0 ? 'none' : dmg.map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  for (const n of s.damageNotes.slice(0, 10)) lines.push(`  ${n}`);
+  const dec = Object.entries(s.decode);
+  if (dec.length > 0) lines.push(`not flowed   ${dec.map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  return lines.join('\n') + '\n';
+}
