@@ -11,7 +11,8 @@
  *  - src/dst accept "10.20.0.0/16", "10.20.1.5", "zone:servers", "*" or a list of them.
  *  - port accepts 443, "443", "8000-8100", "*" or a list.
  */
-import { NetTable, parseNet } from '../core/cidr.js';
+import { IpTable, tryParseCidr } from '../core/ip-table.js';
+import type { ParsedCidr } from '../net/networks.js';
 import { normName } from '../core/names.js';
 import type { AlertCandidate } from './types.js';
 
@@ -26,7 +27,7 @@ export interface SuppressRuleConfig {
 
 interface AddrMatcher {
   any: boolean;
-  nets: NetTable<true>;
+  nets: IpTable<true>;
   zones: Set<string>;
 }
 
@@ -58,7 +59,8 @@ function toList<T>(x: T | T[] | undefined): T[] {
 /** Validate and compile; errors name the offending key. */
 export function compileAddr(spec: string | string[] | undefined, key: string, errors: string[]): AddrMatcher | null {
   if (spec === undefined) return null;
-  const m: AddrMatcher = { any: false, nets: new NetTable<true>(), zones: new Set() };
+  const m: AddrMatcher = { any: false, nets: new IpTable<true>(), zones: new Set() };
+  const cidrs: { cidr: ParsedCidr; value: true }[] = [];
   for (const s of toList(spec)) {
     if (typeof s !== 'string') {
       errors.push(`${key}: expected a CIDR, IP, "zone:NAME" or "*" (got ${JSON.stringify(s)})`);
@@ -67,11 +69,12 @@ export function compileAddr(spec: string | string[] | undefined, key: string, er
     if (s === '*') m.any = true;
     else if (s.startsWith('zone:')) m.zones.add(s.slice(5));
     else {
-      const n = parseNet(s);
+      const n = tryParseCidr(s);
       if (typeof n === 'string') errors.push(`${key}: ${n}`);
-      else m.nets.add(n, true);
+      else cidrs.push({ cidr: n, value: true });
     }
   }
+  m.nets = new IpTable(cidrs);
   return m;
 }
 

@@ -4,7 +4,8 @@
  * config loader passes the `analytics` section (parsed YAML/JSON) to `resolveAnalyticsConfig`.
  * Networks are parsed once here (ip-num) and compiled into integer-mask tables.
  */
-import { DEFAULT_INTERNAL_NETWORKS, NetTable, parseNet } from '../core/cidr.js';
+import { DEFAULT_INTERNAL_NETWORKS, type ParsedCidr } from '../net/networks.js';
+import { IpTable, tryParseCidr } from '../core/ip-table.js';
 import { LocalClock } from '../baseline/clock.js';
 import { DETECTIONS } from '../detect/registry.js';
 import type { OptionSchema } from '../detect/types.js';
@@ -69,7 +70,7 @@ export interface AnalyticsConfig {
 export const DEFAULT_CONFIG: AnalyticsConfig = {
   sensorId: 'ndr-sensor',
   timeZone: 'Europe/Berlin',
-  internalNetworks: DEFAULT_INTERNAL_NETWORKS,
+  internalNetworks: [...DEFAULT_INTERNAL_NETWORKS],
   internalDomains: [],
   zones: [],
   roles: { domainControllers: [], dnsServers: [], proxies: [] },
@@ -136,12 +137,12 @@ export interface ResolvedZone {
 export interface ResolvedConfig {
   config: AnalyticsConfig;
   detections: { spec: (typeof DETECTIONS)[number]; options: Record<string, unknown> }[];
-  internal: NetTable<true>;
-  zones: NetTable<ResolvedZone>;
+  internal: IpTable<true>;
+  zones: IpTable<ResolvedZone>;
   zoneList: ResolvedZone[];
-  dcs: NetTable<true>;
-  dnsServers: NetTable<true>;
-  proxies: NetTable<true>;
+  dcs: IpTable<true>;
+  dnsServers: IpTable<true>;
+  proxies: IpTable<true>;
   suppressor: Suppressor;
   internalDomains: string[];
 }
@@ -182,14 +183,14 @@ function checkStrings(v: unknown, path: string, errors: string[]): string[] | un
   return v as string[];
 }
 
-function netTable(list: string[], path: string, errors: string[]): NetTable<true> {
-  const t = new NetTable<true>();
+function netTable(list: string[], path: string, errors: string[]): IpTable<true> {
+  const e: { cidr: ParsedCidr; value: true }[] = [];
   list.forEach((s, i) => {
-    const n = parseNet(s);
+    const n = tryParseCidr(s);
     if (typeof n === 'string') errors.push(`${path}[${i}]: ${n}`);
-    else t.add(n, true);
+    else e.push({ cidr: n, value: true });
   });
-  return t;
+  return new IpTable(e);
 }
 
 function validateOptions(schema: OptionSchema, input: Record<string, unknown>, path: string, errors: string[]): Record<string, unknown> {
@@ -313,34 +314,35 @@ export function validateAnalyticsConfig(input: unknown, prefix = 'analytics'): {
 
   // compile networks once
   const internal = netTable(cfg.internalNetworks, `${prefix}.internalNetworks`, errors);
-  const zones = new NetTable<ResolvedZone>();
+  const zoneEntries: { cidr: ParsedCidr; value: ResolvedZone }[] = [];
   const zoneList: ResolvedZone[] = [];
   cfg.zones.forEach((z, i) => {
     const rz: ResolvedZone = { index: i, name: z.name, kind: z.kind };
     zoneList.push(rz);
     z.networks.forEach((s, j) => {
-      const n = parseNet(s);
+      const n = tryParseCidr(s);
       if (typeof n === 'string') errors.push(`${prefix}.zones[${i}].networks[${j}]: ${n}`);
-      else zones.add(n, rz);
+      else zoneEntries.push({ cidr: n, value: rz });
     });
   });
+  const zones = new IpTable(zoneEntries);
   const resolveRole = (k: keyof AnalyticsConfig['roles']) => {
-    const t = new NetTable<true>();
+    const e: { cidr: ParsedCidr; value: true }[] = [];
     cfg.roles[k].forEach((s, i) => {
       if (s.startsWith('zone:')) {
         const z = cfg.zones.find((zz) => zz.name === s.slice(5));
         if (!z) return void errors.push(`${prefix}.roles.${k}[${i}]: unknown zone "${s.slice(5)}"`);
         for (const nn of z.networks) {
-          const n = parseNet(nn);
-          if (typeof n !== 'string') t.add(n, true);
+          const n = tryParseCidr(nn);
+          if (typeof n !== 'string') e.push({ cidr: n, value: true });
         }
         return;
       }
-      const n = parseNet(s);
+      const n = tryParseCidr(s);
       if (typeof n === 'string') errors.push(`${prefix}.roles.${k}[${i}]: ${n}`);
-      else t.add(n, true);
+      else e.push({ cidr: n, value: true });
     });
-    return t;
+    return new IpTable(e);
   };
   const dcs = resolveRole('domainControllers');
   const dnsServers = resolveRole('dnsServers');

@@ -42,7 +42,7 @@ export class Builder {
 
   /** @param {Ep} h */
   eport(h) {
-    const p = this.ports.get(h.ip) ?? 49152 + (hashStr(h.ip) % 12000);
+    const p = this.ports.get(h.ip) ?? 49152 + (hashStr(h.ip + this.seed) % 16000);
     this.ports.set(h.ip, p >= 65535 ? 49152 : p + 1);
     return p;
   }
