@@ -3,53 +3,63 @@
 
 export class W {
   constructor() {
-    /** @type {Buffer[]} */
-    this.parts = [];
+    this.buf = Buffer.allocUnsafe(256);
     this.length = 0;
+  }
+  /** @param {number} n */
+  room(n) {
+    if (this.length + n > this.buf.length) {
+      const b = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + n));
+      this.buf.copy(b, 0, 0, this.length);
+      this.buf = b;
+    }
+    const o = this.length;
+    this.length += n;
+    return o;
   }
   /** @param {Buffer | Uint8Array} b */
   bytes(b) {
-    const buf = Buffer.isBuffer(b) ? b : Buffer.from(b);
-    this.parts.push(buf);
-    this.length += buf.length;
+    const o = this.room(b.length);
+    this.buf.set(b, o);
     return this;
   }
   u8(v) {
-    return this.bytes(Buffer.of(v & 255));
+    this.buf[this.room(1)] = v & 255;
+    return this;
   }
   u16le(v) {
-    const b = Buffer.alloc(2);
-    b.writeUInt16LE(v >>> 0 & 0xffff);
-    return this.bytes(b);
+    this.buf.writeUInt16LE((v >>> 0) & 0xffff, this.room(2));
+    return this;
   }
   u16be(v) {
-    const b = Buffer.alloc(2);
-    b.writeUInt16BE(v >>> 0 & 0xffff);
-    return this.bytes(b);
+    this.buf.writeUInt16BE((v >>> 0) & 0xffff, this.room(2));
+    return this;
   }
   u32le(v) {
-    const b = Buffer.alloc(4);
-    b.writeUInt32LE(v >>> 0);
-    return this.bytes(b);
+    this.buf.writeUInt32LE(v >>> 0, this.room(4));
+    return this;
   }
   u32be(v) {
-    const b = Buffer.alloc(4);
-    b.writeUInt32BE(v >>> 0);
-    return this.bytes(b);
+    this.buf.writeUInt32BE(v >>> 0, this.room(4));
+    return this;
   }
   u64le(v) {
-    const b = Buffer.alloc(8);
-    b.writeBigUInt64LE(BigInt(v));
-    return this.bytes(b);
+    this.buf.writeBigUInt64LE(BigInt(v), this.room(8));
+    return this;
   }
   zeros(n) {
-    return this.bytes(Buffer.alloc(n));
+    this.buf.fill(0, this.room(n), this.length);
+    return this;
   }
   ascii(s) {
-    return this.bytes(Buffer.from(s, 'latin1'));
+    const o = this.room(s.length);
+    this.buf.write(s, o, 'latin1');
+    return this;
   }
   utf16(s) {
-    return this.bytes(Buffer.from(s, 'utf16le'));
+    const o = this.room(s.length * 2);
+    this.buf.write(s, o, 'utf16le');
+    return this;
   }
   /** pad to a multiple of n (relative to the start of this writer) */
   align(n) {
@@ -57,7 +67,7 @@ export class W {
     return r ? this.zeros(n - r) : this;
   }
   build() {
-    return Buffer.concat(this.parts, this.length);
+    return Buffer.from(this.buf.subarray(0, this.length));
   }
 }
 
