@@ -19,6 +19,8 @@ export const enum Reason {
   IPV6_TRUNCATED,
   IPV6_BAD_VERSION,
   IPV6_EXT_TRUNCATED,
+  /** IPv6 payload length beyond what was on the wire. */
+  IPV6_BAD_PAYLOAD_LEN,
   TCP_TRUNCATED,
   TCP_BAD_HEADER_LEN,
   UDP_TRUNCATED,
@@ -52,6 +54,7 @@ export const REASON_NAMES: readonly string[] = [
   'ipv6_truncated',
   'ipv6_bad_version',
   'ipv6_ext_truncated',
+  'ipv6_bad_payload_len',
   'tcp_truncated',
   'tcp_bad_header_len',
   'udp_truncated',

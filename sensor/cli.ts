@@ -7,6 +7,9 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { availableParallelism } from 'node:os';
 import { ConfigError, loadConfig } from './config.js';
 import { formatSummary, runReplay } from './replay.js';
+import { OptionError, parseShipOptions, takeOutputArgs } from './ship/options.js';
+import { runCollect } from './ship/collector.js';
+import { runKeygen } from './ship/keys.js';
 
 const VERSION = '0.1.0';
 
@@ -14,6 +17,8 @@ const USAGE = `usage: ndr-sensor <command> [options]
 
 commands:
   replay <capture>...   read pcap/pcapng files in order as one stream
+  collect               the SOC-side receiver / relay of shipped batches (see docs/wire-protocol.md)
+  keygen [KEYID]        print a fresh pre-shared key line for --key-file
   help                  this text
   version               print the version
 
@@ -24,6 +29,18 @@ replay options:
   --workers N           decoding worker threads (default: available cores - 1, at least 1)
   --speed X             replay at X times the recorded pace (0 = as fast as possible; default 0)
   --quiet               no summary on stderr
+  --ship udp://HOST:PORT  ship flows and events to a collector (needs --key-file)
+  --key-file FILE       pre-shared keys, one "KEYID HEX" per line (mode 600)
+  --spool DIR           disk spool for unacknowledged batches
+  --spool-max-mb N      spool cap (default 1024)
+  --drain-timeout S     wait at most S seconds for acknowledgements at the end (default 30)
+  --sensor-id ID        sensor id on the wire (default: sensor_id from the config)
+  --ipfix HOST:PORT     IPFIX (RFC 7011/5103 biflow) export of flow records
+  --syslog [udp://|tcp://]HOST:PORT  alerts as RFC 5424 syslog
+  --syslog-format json|cef
+
+collect options:
+  --listen HOST:PORT --out DIR --key-file FILE [--forward HOST:PORT] [--metrics-port N]
 `;
 
 class UsageError extends Error {}
@@ -52,8 +69,14 @@ export function defaultWorkers(): number {
   return Math.max(1, availableParallelism() - 1);
 }
 
-async function replay(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, {
+async function replay(argv: string[]): Promise<number> {
+  let taken;
+  try {
+    taken = takeOutputArgs(argv);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const { values, positionals } = parse(taken.rest, {
     config: { type: 'string' },
     'flows-out': { type: 'string' },
     'events-out': { type: 'string' },
@@ -68,7 +91,16 @@ async function replay(args: string[]): Promise<number> {
   const workers = intOpt(values.workers, 'workers', 1, 64, defaultWorkers());
   const uidSeed = values['uid-seed'] === undefined ? undefined : intOpt(values['uid-seed'], 'uid-seed', 0, 2 ** 31, 0);
   const config = await loadConfig(values.config as string | undefined);
+  if (taken.values['--sensor-id'] === undefined && taken.values['--ship'] !== undefined) taken.values['--sensor-id'] = config.sensor_id;
+  let ship;
+  try {
+    ship = parseShipOptions(taken.values);
+  } catch (e) {
+    if (e instanceof OptionError) throw new UsageError(e.message);
+    throw e;
+  }
   const summary = await runReplay({
+    ship,
     files: positionals,
     config,
     flowsOut: values['flows-out'] as string | undefined,
@@ -87,6 +119,10 @@ async function main(argv: string[]): Promise<number> {
   switch (cmd) {
     case 'replay':
       return replay(rest);
+    case 'collect':
+      return runCollect(rest);
+    case 'keygen':
+      return runKeygen(rest);
     case 'version':
     case '--version':
       process.stdout.write(`ndr-sensor ${VERSION}\n`);

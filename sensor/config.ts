@@ -45,6 +45,10 @@ export interface SensorConfig {
     vlan_in_key: boolean;
     likely_server_ports?: { tcp: number[]; udp: number[] };
   };
+  protocols: {
+    /** Identify application protocols and produce protocol events. */
+    enabled: boolean;
+  };
   /** Sections other components add (analytics, shipping …), kept verbatim for them to validate. */
   extra: Record<string, unknown>;
 }
@@ -57,12 +61,13 @@ export function defaultConfig(): SensorConfig {
     timeouts: { tcp: 300, udp: 60, icmp: 60, tcp_close_delay: 5, tcp_attempt_delay: 5, active: 300, ip_tunnel: 3600 },
     limits: { max_flows: 1_000_000, defrag_max_datagrams: 4096, defrag_max_bytes: 32 << 20, defrag_timeout: 30 },
     flow: { vlan_in_key: true },
+    protocols: { enabled: true },
     extra: {},
   };
 }
 
 /** Top-level sections owned by other components; validated by them. */
-const EXTENSION_SECTIONS = new Set(['analytics', 'detections', 'allowlist', 'baseline', 'shipping', 'exports', 'metrics', 'capture', 'protocols', 'log']);
+const EXTENSION_SECTIONS = new Set(['analytics', 'detections', 'allowlist', 'baseline', 'shipping', 'exports', 'metrics', 'capture', 'log']);
 
 export async function loadConfig(path: string | undefined): Promise<SensorConfig> {
   if (path === undefined) return defaultConfig();
@@ -120,6 +125,12 @@ export function validateConfig(doc: unknown, where = 'config'): SensorConfig {
               udp: portList(o.udp ?? [], 'flow.likely_server_ports.udp'),
             };
           } else throw new ConfigError(`flow.${k}: unknown key (known: vlan_in_key, likely_server_ports)`);
+        }
+        break;
+      case 'protocols':
+        for (const [k, v] of Object.entries(obj(value, 'protocols'))) {
+          if (k === 'enabled') cfg.protocols.enabled = bool(v, 'protocols.enabled');
+          else throw new ConfigError(`protocols.${k}: unknown key (known: enabled)`);
         }
         break;
       default:

@@ -27,7 +27,10 @@ export interface RecordSink {
 }
 
 export interface PipelineStats {
+  /** Records emitted (final and interim). */
   flows: number;
+  /** Final records by transport (each connection once). */
+  finalByProto: Record<string, number>;
   events: number;
   activeFlows: number[];
   flowsCreated: number[];
@@ -52,7 +55,7 @@ export function shardConfigFrom(cfg: SensorConfig, uidSeed?: number): ShardConfi
     flow.likelyServerPorts = likelyServerPortTable(cfg.flow.likely_server_ports.tcp, cfg.flow.likely_server_ports.udp);
   }
   flow.uidSeed = uidSeed;
-  return { flow, internalNetworks: cfg.internal_networks };
+  return { flow, internalNetworks: cfg.internal_networks, protocols: cfg.protocols.enabled };
 }
 
 export class Pipeline {
@@ -83,7 +86,7 @@ export class Pipeline {
     });
     this.shards = new ShardPool(n, shardConfigFrom(config, opts.uidSeed));
     this.stats = {
-      flows: 0, events: 0, interim: 0, flowTableDrops: 0,
+      flows: 0, finalByProto: {}, events: 0, interim: 0, flowTableDrops: 0,
       activeFlows: new Array<number>(n).fill(0), flowsCreated: new Array<number>(n).fill(0),
       evicted: new Array<number>(n).fill(0), expired: new Array<number>(n).fill(0), busyMs: new Array<number>(n).fill(0),
     };
@@ -145,6 +148,11 @@ export class Pipeline {
   private onResult(shard: number, r: ShardResult): void {
     const st = this.stats;
     st.flows += r.flows.length;
+    for (const f of r.flows as { proto?: string; interim?: boolean }[]) {
+      if (f.interim === true) continue;
+      const p = f.proto ?? 'other';
+      st.finalByProto[p] = (st.finalByProto[p] ?? 0) + 1;
+    }
     st.events += r.events.length;
     st.activeFlows[shard] = r.active;
     st.flowsCreated[shard] = r.created;

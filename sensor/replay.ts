@@ -6,6 +6,8 @@ import { CaptureFileReader, CaptureOpenError } from './capture/file-reader.js';
 import { Pipeline } from './pipeline.js';
 import { JsonLinesWriter } from './output/json-lines.js';
 import type { SensorConfig } from './config.js';
+import { createOutputs, type Outputs } from './ship/outputs.js';
+import type { ShipOptions } from './ship/options.js';
 
 export interface ReplayOptions {
   files: string[];
@@ -17,18 +19,26 @@ export interface ReplayOptions {
   speed: number;
   uidSeed?: number;
   quiet?: boolean;
+  /** SOC shipping, IPFIX and syslog (all optional). */
+  ship?: ShipOptions;
 }
 
 export interface ReplaySummary {
   packets: number;
   bytes: number;
+  /** Records written (final and interim). */
+  records: number;
+  /** Connections (final records), total and by transport. */
   flows: number;
+  flowsByProto: Record<string, number>;
   events: number;
   elapsedS: number;
   pps: number;
   damage: Record<string, number>;
   damageNotes: string[];
   decode: Record<string, number>;
+  /** One line about shipping (acknowledged, spooled) when outputs leave the box. */
+  ship: string | null;
   exitCode: number;
 }
 
@@ -39,6 +49,17 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
   const eventsOut = o.eventsOut !== undefined ? new JsonLinesWriter(o.eventsOut) : null;
   if (flowsOut !== null) pipeline.addSink({ flows: (r) => flowsOut.write(r), ready: () => flowsOut.ready() });
   if (eventsOut !== null) pipeline.addSink({ events: (r) => eventsOut.write(r), ready: () => eventsOut.ready() });
+  let outputs: Outputs | null = null;
+  const ship = o.ship;
+  if (ship !== undefined && (ship.ship !== undefined || ship.ipfix !== undefined || ship.syslog !== undefined)) {
+    outputs = await createOutputs(ship);
+    const out = outputs;
+    pipeline.addSink({
+      flows: (recs) => { for (const r of recs) out.flow(r); },
+      events: (recs) => { for (const r of recs) out.event(r); },
+    });
+  }
+  let shipLine: string | null = null;
 
   const t0 = performance.now();
   const progress = process.stderr.isTTY && !o.quiet ? new Progress() : null;
@@ -69,6 +90,7 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
   } finally {
     progress?.clear();
     await pipeline.close();
+    if (outputs !== null) shipLine = (await outputs.finish()).summary;
     await flowsOut?.close();
     await eventsOut?.close();
   }
@@ -79,13 +101,16 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
   return {
     packets: d.packets,
     bytes: d.bytes,
-    flows: pipeline.stats.flows,
+    records: pipeline.stats.flows,
+    flows: Object.values(pipeline.stats.finalByProto).reduce((a, b) => a + b, 0),
+    flowsByProto: { ...pipeline.stats.finalByProto },
     events: pipeline.stats.events,
     elapsedS,
     pps: d.packets / Math.max(elapsedS, 1e-9),
     damage: damage.toJSON(),
     damageNotes: damage.notes,
     decode: d.reasonCounts(),
+    ship: shipLine,
     exitCode,
   };
 }
@@ -110,7 +135,7 @@ export function formatSummary(s: ReplaySummary): string {
   const lines = [
     `packets      ${s.packets.toLocaleString('en')}`,
     `bytes        ${s.bytes.toLocaleString('en')}`,
-    `flows        ${s.flows.toLocaleString('en')}`,
+    `flows        ${s.flows.toLocaleString('en')} (${Object.entries(s.flowsByProto).map(([k, v]) => `${k} ${v.toLocaleString('en')}`).join(', ') || 'none'}; ${s.records.toLocaleString('en')} records incl. interim)`,
     `events       ${s.events.toLocaleString('en')}`,
     `elapsed      ${s.elapsedS.toFixed(2)} s`,
     `packets/s    ${Math.round(s.pps).toLocaleString('en')}`,
@@ -120,5 +145,6 @@ export function formatSummary(s: ReplaySummary): string {
   for (const n of s.damageNotes.slice(0, 10)) lines.push(`  ${n}`);
   const dec = Object.entries(s.decode);
   if (dec.length > 0) lines.push(`not flowed   ${dec.map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  if (s.ship !== null) lines.push(`shipping     ${s.ship}`);
   return lines.join('\n') + '\n';
 }

@@ -49,6 +49,8 @@ export class FlowStore {
   halfCloseAt!: Float64Array;
   /** When the next interim record is due (active timeout). */
   interimAt!: Float64Array;
+  /** Application-layer state (app-layer.ts: none yet / being parsed / done). */
+  appState!: Uint8Array;
   /** 1 when Zeek's DNS analyzer would run its 10 s session timer on this UDP flow. */
   dnsTimer!: Uint8Array;
   /** VLAN ids of the first packet: (vlan+1) << 16 | (inner_vlan+1); 0 = untagged. */
@@ -140,7 +142,7 @@ export class FlowStore {
 
   /** Approximate bytes of typed-array state per flow slot (for the memory documentation/metric). */
   static bytesPerSlot(): number {
-    const perFlow = KEY_WORDS * 4 + 1 + 1 + 1 + 4 + 4 + 8 * 9 + 4 + 4 + 4 /* freelist */;
+    const perFlow = KEY_WORDS * 4 + 1 + 1 + 1 + 1 + 4 + 4 + 8 * 9 + 4 + 4 + 4 /* freelist */;
     const perEp = 8 * 3 + 5 + 8 + 4 * 4 + 4 * 2 + 8 * 7 + 4 * 8;
     return perFlow + 2 * perEp;
   }
@@ -159,6 +161,7 @@ export class FlowStore {
     this.slot[f] = -1;
     this.vlans[f] = 0;
     this.dnsTimer[f] = 0;
+    this.appState[f] = 0;
     this.attemptAt[f] = -1;
     this.closeAt[f] = -1;
     this.halfCloseAt[f] = -1;
@@ -213,6 +216,7 @@ export class FlowStore {
     this.slot = growI32(this.slot, n);
     this.vlans = growU32(this.vlans, n);
     this.dnsTimer = growU8(this.dnsTimer, n);
+    this.appState = growU8(this.appState, n);
     this.attemptAt = growF64(this.attemptAt, n);
     this.closeAt = growF64(this.closeAt, n);
     this.halfCloseAt = growF64(this.halfCloseAt, n);

@@ -13,13 +13,14 @@ import { FlowStore, FL_ORIG_IS_A, FL_TUNNEL_SELF, KEY_WORDS } from './flow-store
 import { vlanWordOf } from './flow-key.js';
 import {
   ENT_ACK, ENT_FLAGS, ENT_HASH, ENT_INFO, ENT_IP_LEN, ENT_KEY, ENT_PAYLOAD_CAPLEN, ENT_PAYLOAD_LEN, ENT_SEQ,
-  ENT_VLAN, ENT_WIN, ENT_WORDS, INFO_SRC_IS_A, INFO_UDPLEN_SHIFT, writeEntry,
+  ENT_PAYLOAD_OFF, ENT_VLAN, ENT_WIN, ENT_WORDS, INFO_OUTER_ONLY, INFO_SRC_IS_A, INFO_UDPLEN_SHIFT, writeEntry,
 } from './packet-entry.js';
 import { TcpSession } from './tcp-session.js';
 import { addHistory, checkHistory } from './conn-history.js';
 import { buildConnRecord, ConnRecord } from './conn-record.js';
 import { UidGenerator } from './uid.js';
 import type { NetworkSet } from '../net/networks.js';
+import { APP_DONE, type AppLayer } from './app-layer.js';
 import {
   TCP_CLOSED, TCP_INACTIVE, TCP_RESET, TCP_SYN_ACK_SENT, TCP_SYN_SENT,
 } from './tcp-constants.js';
@@ -94,6 +95,8 @@ export class FlowTable {
   readonly stats: FlowTableStats = { created: 0, expired: 0, evicted: 0, interim: 0, dropped: 0 };
   private readonly tcp: TcpSession;
   private readonly uids: UidGenerator;
+  /** Application-layer parsing (protocol identification and events), when enabled. */
+  private app: AppLayer | null = null;
   /** Scratch entry for `process(pkt)` (tests, tools). */
   private readonly scratch = new Uint32Array(ENT_WORDS);
 
@@ -122,6 +125,10 @@ export class FlowTable {
     this.mask = cap - 1;
   }
 
+  attachApp(app: AppLayer): void {
+    this.app = app;
+  }
+
   get active(): number {
     return this.store.live;
   }
@@ -137,7 +144,7 @@ export class FlowTable {
    * flow takes that uid (the dispatcher assigns it so inner flows can name their parent).
    */
   processEntry(e: Uint32Array, o: number, ts: number, parentUid: string | null, selfUid: string | null,
-    selfService: string | null): void {
+    selfService: string | null, buf: Uint8Array | null = null): void {
     if (ts >= this.nextDue) this.advance(ts);
     const ko = o + ENT_KEY;
     const h = e[o + ENT_HASH];
@@ -188,6 +195,18 @@ export class FlowTable {
       }
     }
     if (parentUid !== null) this.addParent(f, parentUid);
+    const app = this.app;
+    if (app !== null && buf !== null && s.appState[f] !== APP_DONE && (info & INFO_OUTER_ONLY) === 0) {
+      const cap = e[o + ENT_PAYLOAD_CAPLEN];
+      if (cap > 0 && (proto === 6 || proto === 17)) {
+        const isOrig = side === ((s.flags[f] & FL_ORIG_IS_A) !== 0 ? 0 : 1);
+        if (proto === 17) {
+          app.payload(f, false, isOrig, buf, e[o + ENT_PAYLOAD_OFF], cap, e[o + ENT_PAYLOAD_LEN], 0, ts);
+        } else if (this.tcp.dataSeq >= 0) {
+          app.payload(f, true, isOrig, buf, e[o + ENT_PAYLOAD_OFF], cap, e[o + ENT_PAYLOAD_LEN], this.tcp.dataSeq, ts);
+        }
+      }
+    }
     this.reschedule(f);
   }
 
@@ -232,6 +251,7 @@ export class FlowTable {
     for (let i = 0; i < this.slots.length; i++) {
       const f = this.slots[i];
       if (f === EMPTY) continue;
+      if (this.app !== null) this.app.end(f, s.lastTs[f]);
       this.emit(buildConnRecord(s, f, this.internal, false, this.cfg.communityIdSeed));
     }
     // Rebuild empty state.
@@ -453,6 +473,7 @@ export class FlowTable {
   private finish(f: number, evicted: boolean): void {
     const s = this.store;
     if (evicted) this.stats.evicted++;
+    if (this.app !== null) this.app.end(f, s.lastTs[f]);
     this.emit(buildConnRecord(s, f, this.internal, false, this.cfg.communityIdSeed));
     this.removeSlot(f);
     s.release(f);

@@ -86,6 +86,12 @@ export class TcpSession {
   constructor(private readonly s: FlowStore) {}
 
   private underflow = false;
+  /**
+   * After `packet()`: relative sequence number of the segment's first payload byte, or -1 when
+   * its payload must not be delivered to an application parser (RST, or a sequence number below
+   * the connection's start, as Zeek's reassembler refuses).
+   */
+  dataSeq = -1;
 
   /** Zeek's get_relative_seq. Sets `this.underflow` when the number is below the start. */
   private relSeq(e: number, cur: number, last: number, wraps: number): number {
@@ -168,9 +174,11 @@ export class TcpSession {
 
     if (tcpFlags & ACK) this.ackReceived(f, p, relAck);
 
-    if (len > 0 && (tcpFlags & RST) === 0 && !seqUnderflow && captured) {
+    this.dataSeq = -1;
+    if (len > 0 && (tcpFlags & RST) === 0 && !seqUnderflow) {
       const relDataSeq = tcpFlags & SYN ? relSeq + 1 : relSeq;
-      this.dataSent(f, e, relDataSeq, len);
+      this.dataSeq = relDataSeq;
+      if (captured) this.dataSent(f, e, relDataSeq, len);
     }
     this.checkEof(f, e);
 

@@ -30,6 +30,12 @@ export interface SessionContext {
   confirm(service: string): void;
   /** Per-session memory cap for buffered partial messages, in bytes. */
   readonly maxBufferBytes: number;
+  /**
+   * Optional: add `n` (default 1) to a named parser counter, e.g. `smb_encrypted_pdus`,
+   * `ldap_sasl_sealed`, `dce_rpc_desync` — for what a parser skips or drops on purpose
+   * (encrypted PDUs, hostile lengths) so it is counted, not silent. Names: `<service>_<what>`.
+   */
+  count?(name: string, n?: number): void;
 }
 
 export interface PortPair {

@@ -28,8 +28,12 @@ export function decode80211(pkt: Packet, off: number): number {
   if (subtype & 0x4) return -Reason.ETHERTYPE_UNSUPPORTED; // null data: no payload
   let hdr = 24;
   if ((fc1 & 0x03) === 0x03) hdr += 6; // four-address (WDS) frame
-  if (subtype & 0x8) hdr += 2; // QoS control
-  if (fc1 & 0x80) hdr += 4; // HT control (order bit on a QoS frame)
+  if (subtype & 0x8) {
+    hdr += 2; // QoS control
+    // HT control: only QoS data frames carry it when the order bit is set; on a non-QoS data
+    // frame the bit means "strictly ordered" and adds nothing (cf. Linux ieee80211_hdrlen).
+    if (fc1 & 0x80) hdr += 4;
+  }
   const p = off + hdr;
   if (p + 8 > end) return -Reason.LINK_TRUNCATED;
   // LLC/SNAP: AA AA 03 + OUI(3) + EtherType

@@ -71,7 +71,23 @@ export class Defragmenter {
     this.expire(ts);
     const b = pkt.buf;
     const key = this.keyOf(pkt);
+    // Payload of this fragment per the IP header (wire), limited to what was captured.
+    const start = pkt.fragPayloadOff;
+    const wireEnd = pkt.l3Off + pkt.ipTotalLen;
+    const capEnd = pkt.l3End;
+    const len = wireEnd - start;
+    if (len < 0 || capEnd < wireEnd) {
+      // Checked before any state exists, so a stream of broken fragments holds no memory.
+      this.counts[Reason.FRAGMENT_BAD]++;
+      return null;
+    }
+    const off = pkt.fragOffset;
     let d = this.pending.get(key);
+    if (off + len > MAX_DATAGRAM || (pkt.moreFragments && (len & 7) !== 0)) {
+      this.counts[Reason.FRAGMENT_BAD]++;
+      if (d !== undefined) this.remove(d);
+      return null;
+    }
     if (d === undefined) {
       if (this.pending.size >= this.limits.maxDatagrams) this.dropOldest(Reason.FRAGMENT_LIMIT);
       d = {
@@ -79,21 +95,6 @@ export class Defragmenter {
         total: -1, pieces: [], bytes: 0,
       };
       this.pending.set(key, d);
-    }
-    // Payload of this fragment per the IP header (wire), limited to what was captured.
-    const start = pkt.fragPayloadOff;
-    const wireEnd = pkt.l3Off + pkt.ipTotalLen;
-    const capEnd = pkt.l3End;
-    const len = wireEnd - start;
-    if (len < 0 || capEnd < wireEnd) {
-      this.counts[Reason.FRAGMENT_BAD]++;
-      return null;
-    }
-    const off = pkt.fragOffset;
-    if (off + len > MAX_DATAGRAM || (pkt.moreFragments && (len & 7) !== 0)) {
-      this.counts[Reason.FRAGMENT_BAD]++;
-      this.remove(d);
-      return null;
     }
     if (off === 0 && d.header === null) {
       // IPv6: keep the unfragmentable part but not the 8-byte fragment header itself.
@@ -162,6 +163,14 @@ export class Defragmenter {
     }
     if (covered < d.total) return null;
     const h = d.header;
+    // The rebuilt header's 16-bit length must describe the datagram: IPv4 total length counts
+    // the header, IPv6 payload length the unfragmentable extension headers. A larger one
+    // ("ping of death") is hostile and would wrap the length field.
+    if (h.length + d.total > (d.version === 4 ? 65535 : 65535 + 40)) {
+      this.counts[Reason.FRAGMENT_BAD]++;
+      this.remove(d);
+      return null;
+    }
     const out = new Uint8Array(h.length + d.total);
     out.set(h, 0);
     for (const p of d.pieces) {

@@ -28,7 +28,7 @@ export function decodeIpv6(pkt: Packet, off: number): number {
   let total = plen + 40;
   const wireAvail = pkt.wirelen - (off - pkt.frameOff);
   if (plen === 0) total = capEnd - off; // jumbogram or TSO
-  if (total > wireAvail) return Reason.IPV4_BAD_TOTAL_LEN;
+  if (total > wireAvail) return Reason.IPV6_BAD_PAYLOAD_LEN;
   pkt.ipVersion = 6;
   pkt.l3Off = off;
   pkt.ipTotalLen = total;

@@ -30,8 +30,7 @@ export function icmpIsTwoWay(proto: number, type: number): boolean {
       type === 17 || type === 18 || type === 10 || type === 9;
   }
   return type === 128 || type === 129 || type === 133 || type === 134 || type === 135 || type === 136 ||
-    type === 130 || type === 131 || type === 139 || type === 140 || type === 144 || type === 145 ||
-    type === 146 || type === 147;
+    type === 130 || type === 131 || type === 139 || type === 140 || type === 144 || type === 145;
 }
 
 /** Zeek's ICMP4_counterpart: the matching reply/request type, or the code for one-way messages. */
@@ -65,8 +64,7 @@ export function icmp6Counterpart(type: number, code: number): number {
     case 140: return 139;
     case 144: return 145; // home agent address discovery
     case 145: return 144;
-    case 146: return 147; // mobile prefix
-    case 147: return 146;
+    // Mobile prefix solicitation/advertisement (146/147) have no counterpart in Zeek: one-way.
     default: return code;
   }
 }

@@ -70,7 +70,11 @@ export function decodeGre(pkt: Packet, off: number, end: number): number {
     case ETH_PPP: {
       // PPP in HDLC-like framing; address/control (ff 03) may be omitted, protocol may be 1 byte.
       if (p + 1 > end) return -Reason.TUNNEL_TRUNCATED;
-      if (b[p] === 0xff && p + 1 < end && b[p + 1] === 0x03) p += 2;
+      if (b[p] === 0xff) {
+        // A lone 0xff is a cut address field, not a compressed protocol number.
+        if (p + 2 > end) return -Reason.TUNNEL_TRUNCATED;
+        if (b[p + 1] === 0x03) p += 2;
+      }
       if (p >= end) return -Reason.TUNNEL_TRUNCATED;
       let pppProto: number;
       if (b[p] & 0x01) { pppProto = b[p]; p += 1; } else {

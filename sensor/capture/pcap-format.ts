@@ -24,8 +24,15 @@ export function isPcapMagic(b: Uint8Array): boolean {
 }
 
 export class PcapParser implements FormatParser {
-  /** A record, or the window a resynchronisation may need to look at. */
-  readonly maxRecordBytes = RESYNC_WINDOW + 3 * (16 + MAX_CAPLEN);
+  /**
+   * A record, or a resynchronisation candidate with the header that confirms it. The search
+   * itself consumes the garbage it has ruled out, so it never needs the whole RESYNC_WINDOW in
+   * one window (the reader's chunks may be smaller than that).
+   */
+  readonly maxRecordBytes = 2 * 16 + MAX_CAPLEN;
+  /** Searching for the next plausible record after damage; `resyncSkipped` bytes ruled out so far. */
+  private resyncing = false;
+  private resyncSkipped = 0;
   private haveHeader = false;
   private le = true;
   private fracDiv = 1e6;
@@ -80,6 +87,12 @@ export class PcapParser implements FormatParser {
 
     const le = this.le;
     while (!sink.full) {
+      if (this.resyncing) {
+        const r = this.continueResync(dv, pos, end, eof);
+        if (r.stop || this.resyncing) return r;
+        pos = r.pos;
+        continue;
+      }
       const avail = end - pos;
       if (avail < 16) {
         if (eof) {
@@ -96,18 +109,12 @@ export class PcapParser implements FormatParser {
       const caplen = dv.getUint32(pos + 8, le);
       const wirelen = dv.getUint32(pos + 12, le);
       if (caplen > MAX_CAPLEN || wirelen > MAX_WIRELEN) {
+        // Counted once here; the search below may span several windows.
         this.damage.badRecordHeaders++;
-        this.damage.note(this.file, `record header at data offset with caplen ${caplen}, wire length ${wirelen}: searching for the next record`);
-        const r = this.resync(dv, pos, end, eof);
-        if (r < 0) {
-          if (r === NEED_MORE && !eof) return { pos, skip: 0, stop: false };
-          this.damage.abandonedFiles++;
-          this.damage.note(this.file, 'no plausible record found after damage: rest of file skipped');
-          return { pos: end, skip: 0, stop: true };
-        }
-        this.damage.resyncs++;
-        this.damage.bytesSkipped += r - pos;
-        pos = r;
+        this.damage.note(this.file, `record header with caplen ${caplen}, wire length ${wirelen}: searching for the next record`);
+        this.resyncing = true;
+        this.resyncSkipped = 1;
+        pos += 1;
         continue;
       }
       if (avail < 16 + caplen) {
@@ -146,27 +153,52 @@ export class PcapParser implements FormatParser {
     return true;
   }
 
-  /** Offset of the next plausible record after damage at `pos`, NEED_MORE, or NOT_FOUND. */
-  private resync(dv: DataView, pos: number, end: number, eof: boolean): number {
-    const limit = Math.min(end - 16, pos + RESYNC_WINDOW);
-    for (let q = pos + 1; q <= limit; q++) {
+  private resyncFound(q: number, pos: number): ParseProgress {
+    this.damage.resyncs++;
+    this.damage.bytesSkipped += this.resyncSkipped + (q - pos);
+    this.resyncing = false;
+    return { pos: q, skip: 0, stop: false };
+  }
+
+  /** A candidate that cannot be confirmed in this window: keep it (and what follows) for the next one. */
+  private resyncKeep(q: number, pos: number): ParseProgress {
+    this.resyncSkipped += q - pos;
+    return { pos: q, skip: 0, stop: false };
+  }
+
+  /**
+   * Search `[pos, end)` for the next plausible record (a sane header followed by another sane
+   * header, or by the end of the file). Bytes ruled out are consumed, so the search goes on in
+   * the next window without the reader having to hold them; it gives up after RESYNC_WINDOW
+   * bytes in total.
+   */
+  private continueResync(dv: DataView, pos: number, end: number, eof: boolean): ParseProgress {
+    const budget = RESYNC_WINDOW - this.resyncSkipped;
+    const limit = Math.min(end - 16, pos + budget - 1);
+    let q = pos;
+    for (; q <= limit; q++) {
       if (!this.plausible(dv, q)) continue;
       // Two consecutive plausible headers (or one that ends exactly at the end of the file).
       const next = q + 16 + dv.getUint32(q + 8, this.le);
-      if (next === end && eof) return q;
+      if (next === end && eof) return this.resyncFound(q, pos);
       if (next + 16 <= end) {
         if (!this.plausible(dv, next)) continue;
         const after = next + 16 + dv.getUint32(next + 8, this.le);
-        if ((after === end && eof) || (after + 16 <= end && this.plausible(dv, after))) return q;
-        if (after + 16 > end && !eof) return NEED_MORE;
+        if ((after === end && eof) || (after + 16 <= end && this.plausible(dv, after))) return this.resyncFound(q, pos);
+        if (after + 16 > end && !eof) return this.resyncKeep(q, pos);
         continue;
       }
-      if (!eof) return NEED_MORE;
+      if (!eof) return this.resyncKeep(q, pos);
     }
-    if (!eof && end - pos < RESYNC_WINDOW + 2 * (16 + MAX_CAPLEN)) return NEED_MORE;
-    return NOT_FOUND;
+    // Everything before q is ruled out.
+    this.resyncSkipped += q - pos;
+    if (eof || this.resyncSkipped >= RESYNC_WINDOW) {
+      this.resyncing = false;
+      this.damage.bytesSkipped += this.resyncSkipped;
+      this.damage.abandonedFiles++;
+      this.damage.note(this.file, 'no plausible record found after damage: rest of file skipped');
+      return { pos: end, skip: 0, stop: true };
+    }
+    return { pos: q, skip: 0, stop: false };
   }
 }
-
-const NEED_MORE = -1;
-const NOT_FOUND = -2;

@@ -37,7 +37,11 @@ interface Iface {
 }
 
 export class PcapngParser implements FormatParser {
-  readonly maxRecordBytes = RESYNC_WINDOW + 2 * MAX_HELD_BLOCK;
+  /** The largest block held in one window (a resynchronisation consumes what it rules out). */
+  readonly maxRecordBytes = MAX_HELD_BLOCK;
+  /** Searching for the next well-formed block after damage; `resyncSkipped` bytes ruled out so far. */
+  private resyncing = false;
+  private resyncSkipped = 0;
   private le = true;
   private inSection = false;
   private ifaces: Iface[] = [];
@@ -55,6 +59,12 @@ export class PcapngParser implements FormatParser {
   parse(buf: Uint8Array, pos: number, end: number, eof: boolean, sink: RecordSink): ParseProgress {
     const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     while (!sink.full) {
+      if (this.resyncing) {
+        const r = this.continueResync(dv, pos, end, eof);
+        if (r.stop || this.resyncing) return r;
+        pos = r.pos;
+        continue;
+      }
       const avail = end - pos;
       if (avail < 12) {
         if (eof) {
@@ -75,9 +85,7 @@ export class PcapngParser implements FormatParser {
         else if (bom === 0x4d3c2b1a) this.le = true;
         else {
           if (!this.inSection) return this.unreadable('bad byte-order magic in section header');
-          const r = this.resyncOrStop(dv, pos, end, eof, 'bad byte-order magic');
-          if (r.stop || r.pos === pos) return r;
-          pos = r.pos;
+          pos = this.startResync(pos);
           continue;
         }
       } else if (!this.inSection) {
@@ -87,9 +95,7 @@ export class PcapngParser implements FormatParser {
       if (len < 12 || (len & 3) !== 0 || len > MAX_BLOCK) {
         this.damage.badRecordHeaders++;
         this.damage.note(this.file, `block of type 0x${type.toString(16)} with impossible length ${len}`);
-        const r = this.resyncOrStop(dv, pos, end, eof, 'bad block length');
-        if (r.stop || r.pos === pos) return r;
-        pos = r.pos;
+        pos = this.startResync(pos);
         continue;
       }
       const held = type === SHB || type === IDB || type === EPB || type === SPB || type === PB;
@@ -106,9 +112,7 @@ export class PcapngParser implements FormatParser {
       if (len > MAX_HELD_BLOCK) {
         this.damage.badRecordHeaders++;
         this.damage.note(this.file, `block of type 0x${type.toString(16)} too large (${len} bytes)`);
-        const r = this.resyncOrStop(dv, pos, end, eof, 'oversized block');
-        if (r.stop || r.pos === pos) return r;
-        pos = r.pos;
+        pos = this.startResync(pos);
         continue;
       }
       if (len > avail) {
@@ -118,9 +122,7 @@ export class PcapngParser implements FormatParser {
       if (dv.getUint32(pos + len - 4, this.le) !== len) {
         this.damage.badRecordHeaders++;
         this.damage.note(this.file, `block of type 0x${type.toString(16)}: trailing length differs from leading length`);
-        const r = this.resyncOrStop(dv, pos, end, eof, 'block length mismatch');
-        if (r.stop || r.pos === pos) return r;
-        pos = r.pos;
+        pos = this.startResync(pos);
         continue;
       }
       switch (type) {
@@ -271,26 +273,47 @@ export class PcapngParser implements FormatParser {
     this.damage.note(this.file, msg);
   }
 
-  /** Find the next well-formed block (known type, sane length, matching trailer) after `pos`. */
-  private resyncOrStop(dv: DataView, pos: number, end: number, eof: boolean, why: string): ParseProgress {
-    const limit = Math.min(end - 12, pos + RESYNC_WINDOW);
-    for (let q = pos + 4; q <= limit; q += 4) {
+  /** Damage at `pos` (already counted): rule out its first word and search on from there. */
+  private startResync(pos: number): number {
+    this.resyncing = true;
+    this.resyncSkipped = 4;
+    return pos + 4;
+  }
+
+  /**
+   * Search `[pos, end)` for the next well-formed block (known type, sane length, matching
+   * trailer). Ruled-out bytes are consumed, so the search continues in the next window without
+   * the reader holding them; it gives up after RESYNC_WINDOW bytes in total.
+   */
+  private continueResync(dv: DataView, pos: number, end: number, eof: boolean): ParseProgress {
+    const budget = RESYNC_WINDOW - this.resyncSkipped;
+    const limit = Math.min(end - 12, pos + budget - 1);
+    let q = pos;
+    for (; q <= limit; q += 4) {
       const type = dv.getUint32(q, this.le);
       if (!KNOWN_TYPES.has(type)) continue;
       const len = dv.getUint32(q + 4, this.le);
       if (len < 12 || (len & 3) !== 0 || len > MAX_HELD_BLOCK) continue;
       if (q + len > end) {
-        if (!eof) return { pos, skip: 0, stop: false };
-        continue;
+        if (eof) continue;
+        // Candidate not checkable in this window: keep it for the next one.
+        this.resyncSkipped += q - pos;
+        return { pos: q, skip: 0, stop: false };
       }
       if (dv.getUint32(q + len - 4, this.le) !== len) continue;
       this.damage.resyncs++;
-      this.damage.bytesSkipped += q - pos;
+      this.damage.bytesSkipped += this.resyncSkipped + (q - pos);
+      this.resyncing = false;
       return { pos: q, skip: 0, stop: false };
     }
-    if (!eof && end - pos < RESYNC_WINDOW + MAX_HELD_BLOCK) return { pos, skip: 0, stop: false };
-    this.damage.abandonedFiles++;
-    this.damage.note(this.file, `${why}: no well-formed block found after it; rest of file skipped`);
-    return { pos: end, skip: 0, stop: true };
+    this.resyncSkipped += q - pos;
+    if (eof || this.resyncSkipped >= RESYNC_WINDOW) {
+      this.resyncing = false;
+      this.damage.bytesSkipped += this.resyncSkipped;
+      this.damage.abandonedFiles++;
+      this.damage.note(this.file, 'no well-formed block found after damage; rest of file skipped');
+      return { pos: end, skip: 0, stop: true };
+    }
+    return { pos: q, skip: 0, stop: false };
   }
 }

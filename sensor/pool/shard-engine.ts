@@ -6,19 +6,27 @@
 import { FlowTable, type FlowTableConfig } from '../../models/flow/flow-table.js';
 import { NetworkSet } from '../../models/net/networks.js';
 import type { ConnRecord } from '../../models/flow/conn-record.js';
-import { ENT_TUNNEL, ENT_WORDS, type ShardResult, type ShardTask } from './shard-task.js';
+import { AppLayer, DEFAULT_APP_LAYER } from '../../models/flow/app-layer.js';
+import { allParsers, DhcpAggregator } from '../../parsers/app/registry.js';
+import { ENT_INFO, ENT_TUNNEL, ENT_WORDS, INFO_IN_SIDE, type ShardResult, type ShardTask } from './shard-task.js';
 
 export interface ShardConfig {
   flow: FlowTableConfig;
   internalNetworks: string[];
+  /** Identify protocols and produce events (application parsers). */
+  protocols: boolean;
 }
 
 export class ShardEngine {
   readonly table: FlowTable;
   private out: ConnRecord[] = [];
+  private readonly app: AppLayer | null;
+  private readonly dhcp = new DhcpAggregator();
 
   constructor(cfg: ShardConfig) {
     this.table = new FlowTable(cfg.flow, NetworkSet.of(cfg.internalNetworks), (r) => this.out.push(r));
+    this.app = cfg.protocols ? new AppLayer(this.table.store, { ...DEFAULT_APP_LAYER, parsers: allParsers }) : null;
+    if (this.app !== null) this.table.attachApp(this.app);
   }
 
   run(task: ShardTask): ShardResult {
@@ -29,23 +37,28 @@ export class ShardEngine {
     const tss = task.ts;
     const tunnels = task.tunnels;
     const services = task.tunnelServices;
+    const data = task.data === null ? null : new Uint8Array(task.data);
+    const side = task.side;
     for (let i = 0, o = 0; i < task.count; i++, o += ENT_WORDS) {
+      const buf = (ent[o + ENT_INFO] & INFO_IN_SIDE) !== 0 ? side : data;
       const tref = ent[o + ENT_TUNNEL];
       if (tref === 0 || tunnels === null) {
-        table.processEntry(ent, o, tss[i], null, null, null);
+        table.processEntry(ent, o, tss[i], null, null, null, buf);
         continue;
       }
       const p = tref & 0xffff;
       const s = tref >>> 16;
       table.processEntry(ent, o, tss[i], p !== 0 ? tunnels[p - 1] : null, s !== 0 ? tunnels[s - 1] : null,
-        s !== 0 && services !== null ? services[s - 1] : null);
+        s !== 0 && services !== null ? services[s - 1] : null, buf);
     }
     if (task.clock > 0) table.advance(task.clock);
     if (task.flush) table.flush();
+    const events = this.collectEvents(task.clock, task.flush);
     const st = table.stats;
     return {
       flows: this.out,
-      events: [],
+      events,
+      counters: this.app !== null ? this.app.takeCounters() : {},
       packets: task.count,
       active: table.active,
       created: st.created,
@@ -55,5 +68,22 @@ export class ShardEngine {
       dropped: st.dropped,
       busyMs: performance.now() - t0,
     };
+  }
+
+  /** Events of this task; DHCP messages are merged into Zeek-style dhcp records first. */
+  private collectEvents(clock: number, flush: boolean): object[] {
+    if (this.app === null) return [];
+    const raw = this.app.takeEvents();
+    const out: object[] = [];
+    for (const ev of raw) {
+      if (ev._path === 'dhcp_msg') {
+        for (const d of this.dhcp.add(ev)) out.push(d);
+      } else {
+        out.push(ev);
+      }
+    }
+    if (clock > 0) for (const d of this.dhcp.flush(clock)) out.push(d);
+    if (flush) for (const d of this.dhcp.flushAll()) out.push(d);
+    return out;
   }
 }

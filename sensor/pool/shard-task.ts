@@ -29,8 +29,10 @@ export interface ShardTask {
 export interface ShardResult {
   /** Finished (and interim) conn records, in emission order. */
   flows: object[];
-  /** Protocol events (issue 3) produced while processing this task. */
+  /** Protocol events produced while processing this task. */
   events: object[];
+  /** Parser counters (skipped/malformed input by name) since the previous task. */
+  counters: Record<string, number>;
   packets: number;
   active: number;
   created: number;
