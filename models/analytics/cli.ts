@@ -1,8 +1,10 @@
 /**
  * `ndr-sensor analyze` — run the analytics stage over flow/event JSON-lines files (the sensor's
  * own `--flows-out`/`--events-out`, or Zeek JSON logs), with the same `--baseline`, `--learn`,
- * `--alerts-out` flags as replay/live. The two inputs are merged in emission order (flows by
- * end time ts+duration, events by ts).
+ * `--alerts-out` flags as replay/live. The inputs are read whole and fed in capture-time order
+ * (flows by end time ts+duration, events by ts): the sensor's output files are ordered per worker
+ * batch, not globally (a replay's shards finish out of order), and the analytics stage must see
+ * capture time move forward. Memory therefore grows with the input (about 1 KB per record).
  *
  *   ndr-sensor analyze --flows conn.json --events events.json [--config sensor.yaml]
  *                      [--baseline FILE] [--learn] [--alerts-out FILE] [--cases-out FILE]
@@ -80,18 +82,6 @@ async function* lines(path: string, kind: 'flow' | 'event', bad: { n: number }):
   }
 }
 
-/** Merge already (roughly) ordered streams by key. */
-async function* merge(streams: AsyncGenerator<Item>[]): AsyncGenerator<Item> {
-  const heads: (Item | undefined)[] = await Promise.all(streams.map(async (s) => (await s.next()).value as Item | undefined));
-  for (;;) {
-    let best = -1;
-    for (let i = 0; i < heads.length; i++) if (heads[i] && (best < 0 || heads[i]!.key < heads[best]!.key)) best = i;
-    if (best < 0) return;
-    yield heads[best]!;
-    heads[best] = (await streams[best]!.next()).value as Item | undefined;
-  }
-}
-
 export async function runAnalyze(argv: string[]): Promise<number> {
   const args = parseAnalyzeArgs(argv);
   if (typeof args === 'string') {
@@ -116,11 +106,15 @@ export async function runAnalyze(argv: string[]): Promise<number> {
     throw e;
   }
   const bad = { n: 0 };
-  const streams = [...args.flows.map((f) => lines(f, 'flow', bad)), ...args.events.map((f) => lines(f, 'event', bad))];
+  const items: Item[] = [];
+  for (const f of args.flows) for await (const it of lines(f, 'flow', bad)) items.push(it);
+  for (const f of args.events) for await (const it of lines(f, 'event', bad)) items.push(it);
+  // stable sort: equal keys keep file order (flows before events of the same instant)
+  items.sort((x, y) => x.key - y.key);
   let lastTick = -Infinity;
   let alerts = 0;
   const a = session.analytics;
-  for await (const it of merge(streams)) {
+  for (const it of items) {
     if (it.flow) session.onFlow(it.flow);
     else session.onEvent(it.ev!);
     if (it.key - lastTick >= 1) {

@@ -242,14 +242,16 @@ export function attackDay(w, day, seed, testIndex) {
     });
     // --- 19. ransomware-like SMB burst
     const L = ws(12);
-    run('ransomware', 'Ransomware-like burst: 600 files written and renamed on fs01 in 3 minutes', L, w.fs[0], [E.smbBurst], at(15.4), (t) => {
+    run('ransomware', 'Ransomware-like burst: 600 documents read, rewritten and renamed on fs01 in 3 minutes', L, w.fs[0], [E.smbBurst], at(15.4), (t) => {
       b.smb(L, w.fs[0], t, (s) => {
         const tid = s.treeConnect('Abteilungen');
         for (let i = 0; i < 600; i++) {
           const name = `Pflege\\Dokumente\\dok_${i}.docx`;
-          const f = s.create(tid, name, { size: 120000 });
-          s.read(f, 120000);
-          s.write(f, 120500);
+          // small office documents: each fits a few segments, so the capture holds every byte
+          const size = r.int(1500, 3800);
+          const f = s.create(tid, name, { size });
+          s.read(f, size);
+          s.write(f, size + 16);
           s.rename(f, `${name}.lockbit`);
           s.close(f);
         }

@@ -78,10 +78,12 @@ export class Conv {
       const piggyback = !!next && next.d !== m.d && next.dt < 0.2;
       t += m.dt;
       const total = m.len ?? m.data?.length ?? 0;
-      const data = m.data ?? null;
       // payloads beyond a few segments travel as 64 KB (TSO/GRO-sized) segments whose filler is
-      // not captured: caplen ≪ wire length keeps multi-GB transfers small on disk
+      // not captured: caplen ≪ wire length keeps multi-GB transfers small on disk; small
+      // messages are captured whole (their zero filler is materialised)
       const bulk = total > 4380;
+      const have = m.data?.length ?? 0;
+      const data = !bulk && total > have ? Buffer.concat([m.data ?? Buffer.alloc(0), Buffer.alloc(total - have)]) : (m.data ?? null);
       const segSize = bulk ? 64000 : 1460;
       const d = m.d;
       const o = /** @type {0|1} */ (1 - d);
