@@ -91,6 +91,8 @@ function makeSpec(variant: Variant): DetectionSpec<typeof options> {
             notes.push(`the source did this to ${learnedPeak.toFixed(0)} hosts while learning (management host?)`);
           }
           const pipe = String(ev.named_pipe ?? '');
+          // some parsers decode the job's command line (atsvc NetrJobAdd): quote it
+          const command = typeof ev.command === 'string' && ev.command ? ev.command.slice(0, 200) : '';
           const c: AlertCandidate = {
             type: variant.type,
             category: 'lateral-movement',
@@ -99,12 +101,13 @@ function makeSpec(variant: Variant): DetectionSpec<typeof options> {
             src: h.src,
             dst: h.dst,
             port: h.dport,
-            summary: `${ctx.describe(h.src)} called ${rpcOpLabel(ev)} on ${ctx.describe(h.dst)}${pipe ? ` over ${pipe}` : ''}: ${variant.what}${notes.length ? `; ${notes.join('; ')}` : ''}.`,
+            summary: `${ctx.describe(h.src)} called ${rpcOpLabel(ev)} on ${ctx.describe(h.dst)}${pipe && !/^\d+$/.test(pipe) ? ` over ${pipe}` : ''}${command ? ` (command "${command}")` : ''}: ${variant.what}${notes.length ? `; ${notes.join('; ')}` : ''}.`,
             evidence: {
               uids: h.uid ? [h.uid] : [],
               endpoint: ev.endpoint ?? null,
               operation: ev.operation ?? null,
               named_pipe: ev.named_pipe ?? null,
+              command: command || null,
               admin_share_write_before: shareFirst,
               targets_24h: s.targets.size,
               learned_targets: learnedPeak,
