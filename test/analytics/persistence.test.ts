@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openAnalyticsSession, type Alert } from '../../models/analytics/index.js';
 // @ts-ignore plain ESM JavaScript tool
 import { scenario, streamOf } from '../../tools/scenarios/scenario.mjs';
+// @ts-ignore plain ESM JavaScript tool
+import { feedItems as feed } from '../../tools/scenarios/run-streams.mjs';
 
 type Item = { t: number; flow?: any; event?: any };
 interface Day { kind: string; end: number; items: Item[] }
@@ -18,18 +20,6 @@ interface Day { kind: string; end: number; items: Item[] }
 const dir = mkdtempSync(join(tmpdir(), 'ndr-persist-'));
 let days: Day[] = [];
 let config: any;
-
-function feed(s: ReturnType<typeof openAnalyticsSession>, items: Item[]): void {
-  let last = -Infinity;
-  for (const it of items) {
-    if (it.flow) s.onFlow(it.flow);
-    else s.onEvent(it.event);
-    if (it.t - last >= 1) {
-      s.tick(it.t);
-      last = it.t;
-    }
-  }
-}
 
 /** Run the days; `stops` are [day, item index] positions where the sensor stops and restarts. */
 async function run(stops: [number, number][], file?: string): Promise<Alert[]> {

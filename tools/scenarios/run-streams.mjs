@@ -7,6 +7,23 @@
 import { scenario, streamOf } from './scenario.mjs';
 
 /**
+ * Feed stream items (streamOf) in order, ticking the capture clock once per second.
+ * @param {{ onFlow(r: any): void, onEvent(e: any): void, tick(t: number): void }} engine
+ * @param {{t: number, flow?: any, event?: any}[]} items
+ */
+export function feedItems(engine, items) {
+  let last = -Infinity;
+  for (const it of items) {
+    if (it.flow) engine.onFlow(it.flow);
+    else engine.onEvent(it.event);
+    if (it.t - last >= 1) {
+      engine.tick(it.t);
+      last = it.t;
+    }
+  }
+}
+
+/**
  * @param {{ onFlow(r: any): void, onEvent(e: any): void, tick(t: number): void, setLearning?(on: boolean): void, flush?(): void }} engine
  * @param {{ days: any[] }} sc scenario()
  * @param {{ from?: number, to?: number, learn?: (day: any) => boolean, onDay?: (day: any, n: number) => void }} [o]
@@ -20,15 +37,7 @@ export function feedDays(engine, sc, o = {}) {
     const built = day.build();
     labels.push(...built.labels);
     const stream = streamOf(built.convs, { captureEnd: day.end });
-    let last = -Infinity;
-    for (const it of stream) {
-      if (it.flow) engine.onFlow(it.flow);
-      else engine.onEvent(it.event);
-      if (it.t - last >= 1) {
-        engine.tick(it.t);
-        last = it.t;
-      }
-    }
+    feedItems(engine, stream);
     engine.tick(day.end);
     items += stream.length;
     o.onDay?.(day, stream.length);
