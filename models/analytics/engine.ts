@@ -343,7 +343,8 @@ export class Analytics {
     const out: Record<string, number> = {
       hosts: b.hosts.size,
       groups: b.groups.size,
-      edges: b.edges.size,
+      edges: b.edgeCount,
+      host_edges: b.hostEdges.size,
       external_ips: b.ext.size,
       names: b.names.size,
       resolved_ips: b.resolved.size,

@@ -82,7 +82,7 @@ export function openAnalyticsSession(o: AnalyticsSessionOptions): AnalyticsSessi
       const fresh = new Analytics(a.cfg, {}, { learn: o.learn });
       a.load(fresh.save());
     } else if (status === 'loaded') {
-      log(`baseline ${o.baselineFile} loaded: ${a.baseline.hosts.size} hosts, ${a.baseline.edges.size} edges, ${(a.baseline.ageSec(a.now) / 86400).toFixed(1)} days of history.`);
+      log(`baseline ${o.baselineFile} loaded: ${a.baseline.hosts.size} hosts, ${a.baseline.edgeCount} edges, ${(a.baseline.ageSec(a.now) / 86400).toFixed(1)} days of history.`);
     }
   }
   const interval = (o.saveIntervalSec ?? a.cfg.config.baseline.saveIntervalSec) * 1000;

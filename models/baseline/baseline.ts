@@ -25,6 +25,7 @@ import {
   type HostEntry,
 } from './hosts.js';
 import { SVC_CLASSES, serviceKey, svcClassBits } from './services.js';
+import { EdgeStore, type Edge } from './edge-store.js';
 import type { FlowView } from '../core/records.js';
 
 export interface BaselineOptions {
@@ -56,12 +57,7 @@ export interface BaselineHooks {
   roleFlags(ip: string): number;
 }
 
-export interface Edge {
-  f: number; // first seen
-  l: number; // last seen
-  n: number; // flows
-  L: number; // 1: learned in learning mode (trusted at once)
-}
+export type { Edge };
 
 export interface ExtEntry {
   f: number;
@@ -122,7 +118,14 @@ export class Baseline {
   day = '';
   hosts = new Map<string, HostEntry>();
   groups = new Map<string, GroupEntry>();
-  edges = new Map<string, Edge>();
+  /** host → host:service (east-west). */
+  readonly hostEdges = new EdgeStore();
+  /** peer group → host:service. */
+  readonly groupEdges = new EdgeStore();
+  /** peer group → peer group:service; `n` counts distinct host pairs. */
+  readonly zoneEdges = new EdgeStore();
+  /** Detection-owned edge-like keys (habits, device contracts to outside peers, AE pairs, …). */
+  readonly keys = new Map<string, Edge>();
   ext = new Map<string, ExtEntry>();
   names = new Map<string, ExtEntry>();
   resolved = new Map<string, string[]>();
@@ -214,23 +217,35 @@ export class Baseline {
 
   // ---------------------------------------------------------------- edges
 
-  private edgeState(key: string, now: number): number {
-    const e = this.edges.get(key);
+  private state(e: Edge | undefined, now: number): number {
     if (!e) return ABSENT;
     return e.L === 1 || now - e.f >= this.o.edgeMatureSec ? KNOWN : YOUNG;
   }
 
-  private touchEdge(key: string, now: number): Edge {
-    let e = this.edges.get(key);
+  /** Edges in all tables (the bounded quantity). */
+  get edgeCount(): number {
+    return this.hostEdges.size + this.groupEdges.size + this.zoneEdges.size + this.keys.size;
+  }
+
+  /** State of the edge before this call (in `lastState`), then record a use of it. */
+  private lastState = ABSENT;
+
+  private touch(store: EdgeStore, a: string, b: string, svc: string, now: number): Edge {
+    let e = store.get(a, b, svc);
+    this.lastState = this.state(e, now);
     if (!e) {
-      if (this.edges.size >= this.o.maxEdges) this.evictEdges();
-      e = { f: now, l: now, n: 0, L: this.learning ? 1 : 0 };
-      this.edges.set(key, e);
+      if (this.edgeCount >= this.o.maxEdges) this.evictEdges();
+      e = { s: svc, f: now, l: now, n: 0, L: this.learning ? 1 : 0 };
+      store.add(a, b, e);
     }
+    this.use(e, now);
+    return e;
+  }
+
+  private use(e: Edge, now: number): void {
     if (now > e.l) e.l = now;
     e.n++;
     if (this.learning) e.L = 1;
-    return e;
   }
 
   /**
@@ -238,14 +253,25 @@ export class Baseline {
    * AE-title pair) with the same maturity and aging rules as edges. Returns the prior state.
    */
   touchKey(key: string, now: number): number {
-    const st = this.edgeState(key, now);
-    this.touchEdge(key, now);
+    let e = this.keys.get(key);
+    const st = this.state(e, now);
+    if (!e) {
+      if (this.edgeCount >= this.o.maxEdges) this.evictEdges();
+      e = { s: '', f: now, l: now, n: 0, L: this.learning ? 1 : 0 };
+      this.keys.set(key, e);
+    }
+    this.use(e, now);
     return st;
   }
 
-  /** Known state of an arbitrary src→dst:svc edge (no update). */
+  /** A detection-owned key's entry, if any. */
+  keyEntry(key: string): Edge | undefined {
+    return this.keys.get(key);
+  }
+
+  /** Known state of a src→dst:svc edge (no update). */
   edgeKnown(src: string, dst: string, svc: string, now: number): number {
-    return this.edgeState(`${src}>${dst}>${svc}`, now);
+    return this.state(this.hostEdges.get(src, dst, svc), now);
   }
 
   // ---------------------------------------------------------------- externals and names
@@ -355,18 +381,15 @@ export class Baseline {
         if (v.dport === 88) d.flags |= F_SRV_KRB;
         else if (v.dport === 389) d.flags |= F_SRV_LDAP;
         else if (v.dport === 53) d.flags |= F_SRV_DNS;
-        const key = `${v.src}>${v.dst}>${c.svc}`;
-        c.edge = this.edgeState(key, now);
-        const e = this.touchEdge(key, now);
+        const e = this.touch(this.hostEdges, v.src, v.dst, c.svc, now);
+        c.edge = this.lastState;
         c.edgeFirst = e.f;
-        const gkey = `g:${s.group}>${v.dst}>${c.svc}`;
-        c.groupEdge = this.edgeState(gkey, now);
-        this.touchEdge(gkey, now);
-        const zkey = `z:${s.group}>${d.group}>${c.svc}`;
-        const ze = this.edges.get(zkey);
-        c.zoneEdge = ze && ze.n >= this.o.groupZoneMinPairs ? this.edgeState(zkey, now) : ABSENT;
+        this.touch(this.groupEdges, s.group, v.dst, c.svc, now);
+        c.groupEdge = this.lastState;
+        const ze = this.zoneEdges.get(s.group, d.group, c.svc);
+        c.zoneEdge = ze && ze.n >= this.o.groupZoneMinPairs ? this.state(ze, now) : ABSENT;
         // the group→group edge counts distinct host pairs, not flows
-        if (c.edge === ABSENT) this.touchEdge(zkey, now);
+        if (c.edge === ABSENT) this.touch(this.zoneEdges, s.group, d.group, c.svc, now);
         else if (ze && now > ze.l) ze.l = now;
       }
     } else if (s && !d) {
@@ -451,7 +474,9 @@ export class Baseline {
   private age(now: number): void {
     const cut = now - this.o.maxAgeSec;
     let n = 0;
-    for (const [k, e] of this.edges) if (e.l < cut) (this.edges.delete(k), n++);
+    const old = (e: Edge) => e.l < cut;
+    n += this.hostEdges.removeWhere(old) + this.groupEdges.removeWhere(old) + this.zoneEdges.removeWhere(old);
+    for (const [k, e] of this.keys) if (e.l < cut) (this.keys.delete(k), n++);
     for (const [k, e] of this.ext) if (e.l < cut) (this.ext.delete(k), n++);
     for (const [k, e] of this.names) if (e.l < cut) (this.names.delete(k), n++);
     for (const [k, h] of this.hosts) if (h.last < cut) (this.removeHost(k, h), n++);
@@ -498,8 +523,11 @@ export class Baseline {
   }
 
   private evictEdges(): void {
-    const cut = cutoff([...this.edges.values()].map((e) => e.l));
-    for (const [k, e] of this.edges) if (e.l <= cut) (this.edges.delete(k), this.counters.evictedEdges++);
+    const cut = cutoff([...this.hostEdges.lastSeenValues(), ...this.groupEdges.lastSeenValues(), ...this.zoneEdges.lastSeenValues(), ...[...this.keys.values()].map((e) => e.l)]);
+    const old = (e: Edge) => e.l <= cut;
+    let n = this.hostEdges.removeWhere(old) + this.groupEdges.removeWhere(old) + this.zoneEdges.removeWhere(old);
+    for (const [k, e] of this.keys) if (e.l <= cut) (this.keys.delete(k), n++);
+    this.counters.evictedEdges += n;
   }
 
   private evictExt(map: Map<string, ExtEntry>, which: 'ext' | 'names'): void {
@@ -523,7 +551,10 @@ export class Baseline {
       counters: this.counters,
       hosts: [...this.hosts.values()].map((h) => [h.ip, h.zone, h.group, h.first, h.last, h.flags, h.cliSvc, h.srvSvc, b64(h.cur), b64(h.vol), b64(h.volN), b64(h.peaks)]),
       groups: [...this.groups.values()].map((g) => [g.name, g.members, b64(g.vol), b64(g.volN), b64(g.peaks)]),
-      edges: [...this.edges.entries()].map(([k, e]) => [k, e.f, e.l, e.n, e.L]),
+      hostEdges: this.hostEdges.save(),
+      groupEdges: this.groupEdges.save(),
+      zoneEdges: this.zoneEdges.save(),
+      keys: [...this.keys.entries()].map(([k, e]) => [k, e.f, e.l, e.n, e.L]),
       ext: [...this.ext.entries()],
       names: [...this.names.entries()],
       resolved: [...this.resolved.entries()],
@@ -565,7 +596,11 @@ export class Baseline {
     }
     this.groups.clear();
     for (const r of st.groups ?? []) this.groups.set(r[0], { name: r[0], members: r[1], vol: f32(r[2]), volN: u8(r[3]), peaks: remap(f32(r[4])) });
-    this.edges = new Map((st.edges ?? []).map((r: any[]) => [r[0], { f: r[1], l: r[2], n: r[3], L: r[4] }]));
+    this.hostEdges.load(st.hostEdges);
+    this.groupEdges.load(st.groupEdges);
+    this.zoneEdges.load(st.zoneEdges);
+    this.keys.clear();
+    for (const r of (st.keys ?? []) as [string, number, number, number, number][]) this.keys.set(r[0], { s: '', f: r[1], l: r[2], n: r[3], L: r[4] });
     this.ext = new Map(st.ext ?? []);
     this.names = new Map(st.names ?? []);
     this.resolved = new Map(st.resolved ?? []);

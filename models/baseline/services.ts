@@ -23,9 +23,27 @@ export const SVC_CLASSES: readonly [string, (port: number, service: string) => b
   ['winrm', (p) => p === 5985 || p === 5986],
 ];
 
-export function svcClassBits(port: number, service: string): number {
+function classBits(port: number, service: string): number {
   let bits = 0;
   for (let i = 0; i < SVC_CLASSES.length; i++) if (SVC_CLASSES[i]![1](port, service)) bits |= 1 << i;
+  return bits;
+}
+
+// per-flow hot path: port classes from a table, service-name classes cached per distinct label
+const PORT_BITS = new Int32Array(65536);
+for (let p = 0; p < 65536; p++) PORT_BITS[p] = classBits(p, '');
+const SERVICE_BITS = new Map<string, number>();
+
+export function svcClassBits(port: number, service: string): number {
+  let bits = PORT_BITS[port & 0xffff]!;
+  if (service) {
+    let sb = SERVICE_BITS.get(service);
+    if (sb === undefined) {
+      sb = classBits(-1, service);
+      if (SERVICE_BITS.size < 1024) SERVICE_BITS.set(service, sb);
+    }
+    bits |= sb;
+  }
   return bits;
 }
 
@@ -34,10 +52,15 @@ export function svcClassBits(port: number, service: string): number {
  * server's changing port does not make every session a new edge; other ephemeral-port services
  * (e.g. passive FTP data) collapse to "tcp/eph".
  */
+const KEY_CACHE: Record<string, string[]> = { tcp: [], udp: [] };
+
 export function serviceKey(proto: string, port: number, service: string): string {
   if (port >= 49152 || (port >= 1024 && service.includes('dce_rpc'))) {
     if (service.includes('dce_rpc')) return `${proto}/dce_rpc`;
     return `${proto}/eph`;
   }
-  return `${proto}/${port}`;
+  // interned per port: the key is concatenated into edge keys on every flow
+  const c = KEY_CACHE[proto];
+  if (c === undefined) return `${proto}/${port}`;
+  return (c[port] ??= `${proto}/${port}`);
 }

@@ -11,7 +11,7 @@ import { ABSENT, type Baseline } from '../baseline/baseline.js';
 /** Record src→dst for `type`; returns the number of distinct targets learned before this call. */
 export function techniqueHabit(b: Baseline, type: string, src: string, dst: string, now: number): number {
   const countKey = `habit:${type}:${src}`;
-  const before = b.edges.get(countKey);
+  const before = b.keyEntry(countKey);
   const learnedTargets = before && before.L === 1 ? before.n : 0;
   if (b.touchKey(`habit:${type}:${src}>${dst}`, now) === ABSENT) b.touchKey(countKey, now);
   return learnedTargets;

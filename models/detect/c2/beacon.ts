@@ -15,6 +15,7 @@ const options = schema({
   history: opt('int', 48, 'connections kept per pair', 8, 1000),
   threshold: opt('num', 0.85, 'score (0..1) that alerts', 0.1, 1),
   maxPrevalence: opt('int', 3, 'destinations used by more internal hosts are not tracked', 1, 1000),
+  maxCv: opt('num', 0.8, 'skip the full score when the intervals’ coefficient of variation exceeds this (cost)', 0.01, 100),
   minIntervalSec: opt('num', 5, 'median interval below this is a burst, not a beacon', 0, 86400),
   severity: opt('int', 7, 'severity for a rare destination', 1, 10),
   commonSeverity: opt('int', 4, 'severity when the destination is shared by several hosts', 1, 10),
@@ -58,6 +59,25 @@ export interface BeaconScore {
   jitter: number;
   size: number;
   hourCoverage: number;
+}
+
+/** Coefficient of variation of the intervals between the last k timestamps of a ring. */
+function intervalCv(ring: Float64Array, k: number, next: number): number {
+  const n = ring.length;
+  const start = k < n ? 0 : next;
+  let sum = 0;
+  let sq = 0;
+  let prev = ring[start % n]!;
+  for (let i = 1; i < k; i++) {
+    const t = ring[(start + i) % n]!;
+    const d = Math.abs(t - prev);
+    prev = t;
+    sum += d;
+    sq += d * d;
+  }
+  const m = sum / (k - 1);
+  if (m <= 0) return Infinity;
+  return Math.sqrt(Math.max(0, sq / (k - 1) - m * m)) / m;
 }
 
 export function scoreBeacon(ts: number[], bytes: number[], minConns: number): BeaconScore {
@@ -113,14 +133,15 @@ export const beacon: DetectionSpec<typeof options> = {
         p.bytes[i] = v.origTotal;
         p.n++;
         p.last = Math.max(p.last, v.ts);
-        if (p.uids.length >= 5) p.uids.shift();
-        p.uids.push(v.uid);
-        if (p.n < o.minConnections || p.n - p.scoredAt < 4 || ctx.learning) return;
+        p.uids[p.n % 5] = v.uid;
+        // periodic while learning (vendor telemetry, update checks) is normal: never scored
+        if (p.learned || p.n < o.minConnections || p.n - p.scoredAt < 4 || ctx.learning) return;
         p.scoredAt = p.n;
         const k = Math.min(p.n, o.history);
+        // cheap pre-filter without allocation: clearly irregular intervals are no beacon
+        if (intervalCv(p.ts, k, p.n % o.history) > o.maxCv) return;
         const sc = scoreBeacon(Array.from(p.ts.subarray(0, k)), Array.from(p.bytes.subarray(0, k)), o.minConnections);
         if (sc.score < o.threshold || sc.interval < o.minIntervalSec) return;
-        if (p.learned) return; // periodic while learning: vendor telemetry, update checks
         const prev = name ? baseline.nameInfo(name, ctx.now) : baseline.extInfo(v.dst, ctx.now);
         const common = prev.prevalence > 2;
         ctx.raise({

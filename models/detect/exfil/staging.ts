@@ -15,6 +15,7 @@ const options = schema({
   minStagedBytes: opt('num', 1e9, 'internal download volume that counts as staging', 1e6, 1e14),
   minOutBytes: opt('num', 300e6, 'outbound volume after staging that alerts', 1e6, 1e14),
   minOutFraction: opt('num', 0.25, 'outbound volume as a fraction of the staged volume', 0, 100),
+  minTrackBytes: opt('num', 10e6, 'an internal pull of at least this much starts tracking a host (memory)', 0, 1e14),
   typicalFactor: opt('num', 10, 'staged and outbound volumes must exceed this multiple of the host’s typical volume for these hours', 1, 1e6),
   minDays: opt('int', 3, 'observations per hour slot before the host profile is used', 1, 365),
   severity: opt('int', 8, 'severity', 1, 10),
@@ -59,7 +60,8 @@ export const staging: DetectionSpec<typeof options> = {
       onFlow(v, fc, ctx) {
         if (!fc.src) return;
         if (!fc.outbound && fc.dst && v.respBytes > 0) {
-          // the source pulls from an internal peer
+          // the source pulls from an internal peer; small pulls only count once a host is tracked
+          if (v.respBytes < o.minTrackBytes && !st.get(v.src)) return;
           const s = st.getOr(v.src, () => ({ last: v.ts, down: new BucketSum(o.windowSec, nb), out: new BucketSum(o.windowSec, nb), stagedAt: -Infinity, alertedAt: -Infinity }));
           s.last = Math.max(s.last, ctx.now);
           s.down.add(ctx.now, v.respBytes);

@@ -44,7 +44,7 @@ export const medicalContract: DetectionSpec<typeof options> = {
           // device ↔ outside: contract edges kept under the device's key
           const key = `med:${v.src}>${v.dst}>${fc.svc}`;
           state = baseline.touchKey(key, ctx.now);
-          first = baseline.edges.get(key)?.f ?? ctx.now;
+          first = baseline.keyEntry(key)?.f ?? ctx.now;
         }
         if (state === KNOWN || ctx.learning) return;
         const dev = srcMed ? v.src : v.dst;
