@@ -41,13 +41,22 @@ export interface SensorConfig {
     defrag_timeout: number;
   };
   flow: {
-    /** Key flows on VLAN ids too (turn off when SPAN tags the two directions differently). */
+    /**
+     * Key flows on VLAN ids too. Off by default (as Zeek): SPAN sessions often tag the two
+     * directions differently, which would split every flow in two.
+     */
     vlan_in_key: boolean;
     likely_server_ports?: { tcp: number[]; udp: number[] };
   };
   protocols: {
     /** Identify application protocols and produce protocol events. */
     enabled: boolean;
+    /**
+     * Let every parser analyse TCP connections whose start was not seen (sensor started
+     * mid-connection). Off by default, as in Zeek, whose HTTP analyzer ignores such connections;
+     * the other parsers resynchronise on message boundaries and analyse them anyway.
+     */
+    midstream: boolean;
   };
   /** Sections other components add (analytics, shipping …), kept verbatim for them to validate. */
   extra: Record<string, unknown>;
@@ -60,8 +69,8 @@ export function defaultConfig(): SensorConfig {
     zones: [],
     timeouts: { tcp: 300, udp: 60, icmp: 60, tcp_close_delay: 5, tcp_attempt_delay: 5, active: 300, ip_tunnel: 3600 },
     limits: { max_flows: 1_000_000, defrag_max_datagrams: 4096, defrag_max_bytes: 32 << 20, defrag_timeout: 30 },
-    flow: { vlan_in_key: true },
-    protocols: { enabled: true },
+    flow: { vlan_in_key: false },
+    protocols: { enabled: true, midstream: false },
     extra: {},
   };
 }
@@ -130,7 +139,8 @@ export function validateConfig(doc: unknown, where = 'config'): SensorConfig {
       case 'protocols':
         for (const [k, v] of Object.entries(obj(value, 'protocols'))) {
           if (k === 'enabled') cfg.protocols.enabled = bool(v, 'protocols.enabled');
-          else throw new ConfigError(`protocols.${k}: unknown key (known: enabled)`);
+          else if (k === 'midstream') cfg.protocols.midstream = bool(v, 'protocols.midstream');
+          else throw new ConfigError(`protocols.${k}: unknown key (known: enabled, midstream)`);
         }
         break;
       default:

@@ -55,7 +55,7 @@ export function shardConfigFrom(cfg: SensorConfig, uidSeed?: number): ShardConfi
     flow.likelyServerPorts = likelyServerPortTable(cfg.flow.likely_server_ports.tcp, cfg.flow.likely_server_ports.udp);
   }
   flow.uidSeed = uidSeed;
-  return { flow, internalNetworks: cfg.internal_networks, protocols: cfg.protocols.enabled };
+  return { flow, internalNetworks: cfg.internal_networks, protocols: cfg.protocols.enabled, midstream: cfg.protocols.midstream };
 }
 
 export class Pipeline {
@@ -71,7 +71,7 @@ export class Pipeline {
   constructor(readonly config: SensorConfig, readonly opts: PipelineOptions) {
     const n = opts.workers;
     // Enough chunks to keep every shard busy while the reader fills the next ones.
-    this.chunks = new ChunkPool(Math.max(6, 2 * n + 4), 4 << 20);
+    this.chunks = new ChunkPool(Math.max(8, 2 * n + 6), 4 << 20);
     this.dispatcher = new Dispatcher({
       shards: n,
       vlanInKey: config.flow.vlan_in_key,

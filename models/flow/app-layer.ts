@@ -12,7 +12,7 @@
  */
 import type { AppEvent, AppParser, AppSession, Dir, PortPair, SessionContext } from '../../parsers/app/types.js';
 import type { FlowStore } from './flow-store.js';
-import { FL_ORIG_IS_A, KEY_WORDS } from './flow-store.js';
+import { FL_ORIG_IS_A, FL_SYN_SEEN, KEY_WORDS } from './flow-store.js';
 import { formatAddr } from '../net/addr-format.js';
 
 export interface AppLayerConfig {
@@ -23,15 +23,25 @@ export interface AppLayerConfig {
   maxOooPerDir: number;
   /** Out-of-order bytes held by this worker in total. */
   maxOooTotal: number;
-  /** Payload bytes held per direction while the protocol is not yet known. */
+  /** Largest first payload kept while the protocol is not yet known (the other direction may identify it). */
   maxProbeBytes: number;
+  /**
+   * Give every parser TCP connections whose start was not seen. When false, the services in
+   * PARTIAL_UNSAFE skip them, as Zeek's HTTP analyzer does (a request stream picked up in the
+   * middle mis-pairs requests and replies).
+   */
+  midstream: boolean;
 }
+
+/** Services whose parsers do not take connections picked up mid-stream (Zeek's HTTP analyzer returns early on partial connections). */
+export const PARTIAL_UNSAFE: ReadonlySet<string> = new Set(['http']);
 
 export const DEFAULT_APP_LAYER: Omit<AppLayerConfig, 'parsers'> = {
   maxBufferBytes: 64 * 1024,
   maxOooPerDir: 64 * 1024,
   maxOooTotal: 32 << 20,
   maxProbeBytes: 8 * 1024,
+  midstream: false,
 };
 
 /** appState column values in the flow store. */
@@ -58,8 +68,11 @@ class AppFlow implements SessionContext {
   session: AppSession | null = null;
   service = '';
   probed = 0;
+  /** Directions (bits) with payload that arrived unidentified and was not held. */
+  unheld = 0;
+  unheldLen0 = 0;
+  unheldLen1 = 0;
   held: Held[] | null = null;
-  heldBytes = 0;
   /** TCP: next expected relative sequence number per direction (NaN until the first segment). */
   next0 = NaN;
   next1 = NaN;
@@ -69,6 +82,8 @@ class AppFlow implements SessionContext {
   oooBytes1 = 0;
   idFields: Record<string, unknown> | null = null;
   lastTs = 0;
+  /** TCP connection whose start (SYN) was not seen. */
+  partial = false;
 
   constructor(readonly layer: AppLayer, readonly f: number, readonly maxBufferBytes: number) {}
 
@@ -130,6 +145,7 @@ export class AppLayer {
     let a = this.flows[f];
     if (a === undefined) {
       a = new AppFlow(this, f, this.cfg.maxBufferBytes);
+      a.partial = tcp && (this.store.flags2[f] & FL_SYN_SEEN) === 0;
       this.flows[f] = a;
       this.store.appState[f] = APP_ACTIVE;
     }
@@ -267,18 +283,28 @@ export class AppLayer {
     let s = a.session;
     if (s === null) {
       if (cap === 0) return;
-      // Hold a copy of what arrives before the protocol is known (the parser must see it).
-      if (a.heldBytes + cap > this.cfg.maxProbeBytes) {
-        this.finishParsing(a);
+      const bit = 1 << dir;
+      if ((a.probed & bit) !== 0) {
+        // This direction's first payload matched nothing and no parser was chosen since: later
+        // bytes are not held (copying every segment of unidentified flows is what costs).
+        a.unheld |= bit;
+        if (dir === 0) a.unheldLen0 += len; else a.unheldLen1 += len;
         return;
       }
-      (a.held ??= []).push({ dir, data: buf.slice(off, off + cap), len, ts });
-      a.heldBytes += cap;
-      if ((a.probed & (1 << dir)) !== 0) return;
-      a.probed |= 1 << dir;
+      a.probed |= bit;
       const parser = this.probe(a, dir, buf, off, cap, tcp);
       if (parser === null) {
-        if (a.probed === 3) this.finishParsing(a); // both directions seen, nothing recognised
+        if (a.probed === 3) {
+          this.finishParsing(a); // both directions seen, nothing recognised
+          return;
+        }
+        // Keep a copy of this first payload: the other direction may still identify the protocol.
+        if (cap <= this.cfg.maxProbeBytes) {
+          (a.held ??= []).push({ dir, data: buf.slice(off, off + cap), len, ts });
+        } else {
+          a.unheld |= bit;
+          if (dir === 0) a.unheldLen0 += len; else a.unheldLen1 += len;
+        }
         return;
       }
       try {
@@ -290,13 +316,30 @@ export class AppLayer {
       a.session = s;
       const held = a.held;
       a.held = null;
-      a.heldBytes = 0;
-      for (const h of held) {
-        if (!this.feed(a, s, h.dir, h.data, 0, h.data.length, h.len, h.ts)) return;
+      if (held !== null) {
+        for (const h of held) {
+          if (!this.feed(a, s, h.dir, h.data, 0, h.data.length, h.len, h.ts)) return;
+        }
       }
-      return;
+      // Bytes of a direction that arrived after its unmatched first payload were not kept.
+      if ((a.unheld & 1) !== 0 && tcp && !s.done) this.gapAfterHeld(a, s, 0);
+      if ((a.unheld & 2) !== 0 && tcp && !s.done) this.gapAfterHeld(a, s, 1);
+      if (s.done) {
+        this.finishParsing(a);
+        return;
+      }
     }
     this.feed(a, s, dir, buf, off, cap, len, ts);
+  }
+
+  /** The parser missed bytes of `dir` that were not held while the protocol was unknown. */
+  private gapAfterHeld(a: AppFlow, s: AppSession, dir: Dir): void {
+    try {
+      this.stats.gaps++;
+      s.gap(dir, dir === 0 ? a.unheldLen0 : a.unheldLen1);
+    } catch {
+      this.fault(a);
+    }
   }
 
   /** Returns false when the flow is no longer parsed. */
@@ -325,6 +368,7 @@ export class AppLayer {
     // Parsers registered for one of the flow's ports first, then everything else.
     for (let pass = 0; pass < 2; pass++) {
       for (const p of list) {
+        if (a.partial && !this.cfg.midstream && PARTIAL_UNSAFE.has(p.service)) continue;
         const portMatch = p.ports.includes(ports.respPort) || p.ports.includes(ports.origPort);
         if (portMatch !== (pass === 0)) continue;
         let ok = false;
@@ -354,11 +398,20 @@ export class AppLayer {
 
   // ---- SessionContext callbacks (through AppFlow)
 
+  /**
+   * The event object is the parser's own (it hands it over): the flow's uid and id fields are
+   * added to it rather than copying it into a new object.
+   */
   emitEvent(a: AppFlow, ev: AppEvent): void {
     if (a.idFields === null) a.idFields = this.idFieldsOf(a.f);
-    const rec: AppEvent = { _path: ev._path, ts: ev.ts ?? a.lastTs, ...a.idFields };
-    for (const k in ev) if (k !== '_path' && k !== 'ts') rec[k] = ev[k];
-    this.out.push(rec);
+    const id = a.idFields;
+    if (ev.ts === undefined) ev.ts = a.lastTs;
+    ev.uid = id.uid;
+    ev['id.orig_h'] = id['id.orig_h'];
+    ev['id.orig_p'] = id['id.orig_p'];
+    ev['id.resp_h'] = id['id.resp_h'];
+    ev['id.resp_p'] = id['id.resp_p'];
+    this.out.push(ev);
     this.stats.events++;
   }
 

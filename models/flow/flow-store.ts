@@ -18,6 +18,9 @@ export const FL_SEEN_RESP = 0x20; // first_packet_seen RESP
 export const FL_INTERIM = 0x40; // an interim record was emitted for this flow
 export const FL_TUNNEL_SELF = 0x80; // outer UDP connection of a tunnel (uid given by the dispatcher)
 
+/** flags2 bits */
+export const FL_SYN_SEEN = 0x01; // the TCP connection's first packet carried SYN (its start was seen)
+
 export class FlowStore {
   capacity: number;
   readonly maxCapacity: number;
@@ -32,6 +35,8 @@ export class FlowStore {
   keys!: Uint32Array;
   proto!: Uint8Array;
   flags!: Uint8Array;
+  /** More flags (FL_SYN_SEEN …). */
+  flags2!: Uint8Array;
   histSeen!: Uint32Array;
   gen!: Int32Array;
   startTs!: Float64Array;
@@ -142,7 +147,7 @@ export class FlowStore {
 
   /** Approximate bytes of typed-array state per flow slot (for the memory documentation/metric). */
   static bytesPerSlot(): number {
-    const perFlow = KEY_WORDS * 4 + 1 + 1 + 1 + 1 + 4 + 4 + 8 * 9 + 4 + 4 + 4 /* freelist */;
+    const perFlow = KEY_WORDS * 4 + 1 + 1 + 1 + 1 + 1 + 4 + 4 + 8 * 9 + 4 + 4 + 4 /* freelist */;
     const perEp = 8 * 3 + 5 + 8 + 4 * 4 + 4 * 2 + 8 * 7 + 4 * 8;
     return perFlow + 2 * perEp;
   }
@@ -152,6 +157,7 @@ export class FlowStore {
     this.keys.fill(0, k, k + KEY_WORDS);
     this.proto[f] = 0;
     this.flags[f] = 0;
+    this.flags2[f] = 0;
     this.histSeen[f] = 0;
     this.startTs[f] = 0;
     this.lastTs[f] = 0;
@@ -206,6 +212,7 @@ export class FlowStore {
     this.keys = growU32(this.keys, n * KEY_WORDS);
     this.proto = growU8(this.proto, n);
     this.flags = growU8(this.flags, n);
+    this.flags2 = growU8(this.flags2, n);
     this.histSeen = growU32(this.histSeen, n);
     this.gen = growI32(this.gen, n);
     this.startTs = growF64(this.startTs, n);

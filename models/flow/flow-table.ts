@@ -9,7 +9,7 @@
  * costs one comparison against the heap top, not a timer operation.
  */
 import { Packet, TCP_ACK, TCP_SYN } from '../../parsers/packet.js';
-import { FlowStore, FL_ORIG_IS_A, FL_TUNNEL_SELF, KEY_WORDS } from './flow-store.js';
+import { FlowStore, FL_ORIG_IS_A, FL_SYN_SEEN, FL_TUNNEL_SELF, KEY_WORDS } from './flow-store.js';
 import { vlanWordOf } from './flow-key.js';
 import {
   ENT_ACK, ENT_FLAGS, ENT_HASH, ENT_INFO, ENT_IP_LEN, ENT_KEY, ENT_PAYLOAD_CAPLEN, ENT_PAYLOAD_LEN, ENT_SEQ,
@@ -70,7 +70,7 @@ export function defaultFlowTableConfig(): FlowTableConfig {
     tcpAttemptDelay: 5,
     activeTimeout: 300,
     maxFlows: 1_000_000,
-    vlanInKey: true,
+    vlanInKey: false,
     likelyServerPorts: likelyServerPortTable(DEFAULT_LIKELY_SERVER_PORTS.tcp, DEFAULT_LIKELY_SERVER_PORTS.udp),
     communityIdSeed: 0,
   };
@@ -367,6 +367,7 @@ export class FlowTable {
     const lsp = this.cfg.likelyServerPorts;
     if (proto === 6) {
       const fl = e[o + ENT_FLAGS] & 0xff;
+      if ((fl & TCP_SYN) !== 0) s.flags2[f] = FL_SYN_SEEN;
       if ((fl & TCP_SYN) === 0 || (fl & TCP_ACK) !== 0) {
         if (lsp[sport] & 1) {
           flip = (lsp[dport] & 1) !== 0 ? (fl & TCP_SYN) === 0 && sport < dport : true;

@@ -8,7 +8,7 @@
  * first binary packet carrying SSH_MSG_KEXINIT (20) is read; then the session is done — the rest
  * is encrypted.
  */
-import { createHash } from 'node:crypto';
+import { digest } from '../digest.js';
 import type { AppEvent, AppParser, AppSession, Dir, PortPair, SessionContext } from './types.js';
 import { latin1, startsWith, u32 } from './bytes.js';
 
@@ -43,7 +43,7 @@ export function parseKexInit(b: Uint8Array, s: number, e: number): KexInit | nul
   return { kex: lists[0], hostKey: lists[1], encC2S: lists[2], encS2C: lists[3], macC2S: lists[4], macS2C: lists[5], compC2S: lists[6], compS2C: lists[7] };
 }
 
-const md5 = (s: string) => createHash('md5').update(s).digest('hex');
+const md5 = (s: string): string => digest('md5', s, 'hex');
 export const hasshString = (k: KexInit) => [k.kex, k.encC2S, k.macC2S, k.compC2S].map((l) => l.join(',')).join(';');
 export const hasshServerString = (k: KexInit) => [k.kex, k.encS2C, k.macS2C, k.compS2C].map((l) => l.join(',')).join(';');
 
@@ -94,7 +94,12 @@ export class SshSession implements AppSession {
         side.line = '';
         if (line.startsWith('SSH-')) {
           side.banner = line.slice(0, MAX_BANNER);
-          if (!this.confirmed) { this.confirmed = true; this.ctx.confirm('ssh'); }
+          // Like Zeek, the protocol counts as confirmed once both sides sent a version banner: a
+          // one-sided capture (half-duplex SPAN) still logs the banner but names no service.
+          if (!this.confirmed && this.sides[0].banner !== null && this.sides[1].banner !== null) {
+            this.confirmed = true;
+            this.ctx.confirm('ssh');
+          }
           // SSH-1 has no KEXINIT; SSH-2 (and 1.99) continues with binary packets.
           side.state = /^SSH-(2\.0|1\.99)-/.test(line) ? 'packet' : 'done';
         } else {

@@ -5,7 +5,7 @@
  * - JA4 (FoxIO, technical_details/JA4.md): "t13d1516h2_<sha256(sorted ciphers)[:12]>_
  *   <sha256(sorted extensions without SNI/ALPN + '_' + signature algorithms)[:12]>".
  */
-import { createHash } from 'node:crypto';
+import { digest } from '../digest.js';
 import { hex4 } from './bytes.js';
 
 export interface ClientHelloInfo {
@@ -41,8 +41,8 @@ export const isGrease = (v: number): boolean => (v & 0x0f0f) === 0x0a0a && (v >>
 
 const noGrease = (a: number[]): number[] => a.filter((v) => !isGrease(v));
 
-const md5 = (s: string): string => createHash('md5').update(s).digest('hex');
-const sha12 = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 12);
+const md5 = (s: string): string => digest('md5', s, 'hex');
+const sha12 = (s: string): string => digest('sha256', s, 'hex').slice(0, 12);
 
 export function ja3String(ch: ClientHelloInfo): string {
   return [

@@ -24,7 +24,10 @@ export interface AppEvent {
 }
 
 export interface SessionContext {
-  /** Emit one finished transaction. */
+  /**
+   * Emit one finished transaction. The object is handed over: the engine adds `uid`, the `id.*`
+   * fields and `ts` (if absent) to it in place, so a parser must not touch it after emitting.
+   */
   emit(ev: AppEvent): void;
   /** Confirm the protocol (adds it to the connection's Zeek `service` column, e.g. "dns", "ssl"). */
   confirm(service: string): void;

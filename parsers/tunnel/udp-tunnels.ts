@@ -52,7 +52,14 @@ function looksLikeTeredo(pkt: Packet): boolean {
   }
   if (p + 40 > pkt.l3End || b[p] >> 4 !== 6) return false;
   const plen = (b[p + 4] << 8) | b[p + 5];
-  return p + 40 + plen === end;
+  if (p + 40 + plen !== end) return false;
+  // Off port 3544 demand a Teredo address (2001:0::/32, RFC 4380) on one side: a DNS reply or
+  // other datagram that happens to start like an IPv6 header must not become a tunnel.
+  return isTeredoAddr(b, p + 8) || isTeredoAddr(b, p + 24);
+}
+
+function isTeredoAddr(b: Uint8Array, o: number): boolean {
+  return b[o] === 0x20 && b[o + 1] === 0x01 && b[o + 2] === 0x00 && b[o + 3] === 0x00;
 }
 
 export function decodeUdpTunnel(pkt: Packet, type: TunnelType, off: number, end: number): number {

@@ -15,6 +15,8 @@ export interface ShardConfig {
   internalNetworks: string[];
   /** Identify protocols and produce events (application parsers). */
   protocols: boolean;
+  /** Also parse TCP connections whose start was not seen. */
+  midstream: boolean;
 }
 
 export class ShardEngine {
@@ -25,7 +27,7 @@ export class ShardEngine {
 
   constructor(cfg: ShardConfig) {
     this.table = new FlowTable(cfg.flow, NetworkSet.of(cfg.internalNetworks), (r) => this.out.push(r));
-    this.app = cfg.protocols ? new AppLayer(this.table.store, { ...DEFAULT_APP_LAYER, parsers: allParsers }) : null;
+    this.app = cfg.protocols ? new AppLayer(this.table.store, { ...DEFAULT_APP_LAYER, parsers: allParsers, midstream: cfg.midstream }) : null;
     if (this.app !== null) this.table.attachApp(this.app);
   }
 

@@ -1,14 +1,31 @@
 /**
- * Worker-thread entry point (piscina). One worker per shard: the dispatcher sends every packet of
- * a flow to the same shard, so this worker owns its flow table outright — no locks, no sharing.
+ * Worker-thread entry point. Piscina starts the thread and hands it, in one control task, the
+ * worker end of the shard's MessageChannel; from then on capture tasks arrive on that port, in
+ * order, and results go back the same way. One worker per shard: the dispatcher sends every packet
+ * of a flow to the same shard, so this worker owns its flow table outright — no locks, no sharing.
  */
-import { workerData } from 'node:worker_threads';
+import { workerData, type MessagePort } from 'node:worker_threads';
 import { ShardEngine, type ShardConfig } from './shard-engine.js';
-import type { ShardResult, ShardTask } from './shard-task.js';
+import type { ShardTask } from './shard-task.js';
 
 let engine: ShardEngine | null = null;
 
-export default function run(task: ShardTask): ShardResult {
-  if (engine === null) engine = new ShardEngine(workerData as ShardConfig);
-  return engine.run(task);
+export interface AttachTask {
+  attach: MessagePort;
+}
+
+export default function run(msg: AttachTask): string {
+  engine ??= new ShardEngine(workerData as ShardConfig);
+  const port = msg.attach;
+  port.on('message', (task: ShardTask) => {
+    let reply: unknown;
+    try {
+      reply = engine!.run(task);
+    } catch (e) {
+      // The engine never throws on input; reaching this is a bug. Report it instead of dying.
+      reply = { error: e instanceof Error ? (e.stack ?? e.message) : String(e) };
+    }
+    port.postMessage(reply);
+  });
+  return 'attached';
 }

@@ -37,10 +37,11 @@ function ourValue(rec: Record<string, unknown>, field: string): string {
   return String(v);
 }
 
-export function compareConn(zeek: ZeekRow[], ours: Record<string, unknown>[]): ConnCompareResult {
+export function compareConn(zeek: ZeekRow[], ours: Record<string, unknown>[],
+  compared: readonly string[] = COMPARED_FIELDS): ConnCompareResult {
   const finals = ours.filter((r) => r.interim !== true);
   const present = zeek.length === 0 ? [...ID_FIELDS] : ID_FIELDS.filter((f) => f in zeek[0]);
-  const fields = zeek.length === 0 ? [] : COMPARED_FIELDS.filter((f) => f in zeek[0]);
+  const fields = zeek.length === 0 ? [] : compared.filter((f) => f in zeek[0]);
   const tupleOfRow = (o: Record<string, unknown>): string => tupleOf(o, present);
   const byTuple = new Map<string, Record<string, unknown>[]>();
   for (const r of [...finals].sort((a, b) => (a.ts as number) - (b.ts as number))) {
@@ -66,6 +67,8 @@ export function compareConn(zeek: ZeekRow[], ours: Record<string, unknown>[]): C
       const ov = ourValue(o, f);
       let same: boolean;
       if (f === 'duration' && zv !== '-' && ov !== '-') same = Math.abs(Number(zv) - Number(ov)) <= 0.001;
+      // Zeek's own order of services varies between its logs: compare them as a set.
+      else if (f === 'service') same = zv.split(',').sort().join(',') === ov.split(',').sort().join(',');
       else same = zv === ov;
       if (!same) {
         ok = false;

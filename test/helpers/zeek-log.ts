@@ -43,8 +43,9 @@ export function readZeekLog(path: string): ZeekRecord[] {
   return out;
 }
 
+/** Zeek's ASCII writer escapes non-printable bytes as \\xNN and the backslash itself as \\\\. */
 function unescapeZeek(s: string): string {
-  return s.replace(/\\x([0-9a-fA-F]{2})/g, (_m, h) => String.fromCharCode(parseInt(h, 16)));
+  return s.replace(/\\(x[0-9a-fA-F]{2}|\\)/g, (_m, e: string) => (e === '\\' ? '\\' : String.fromCharCode(parseInt(e.slice(1), 16))));
 }
 
 /** Canonical value for comparison: numbers as numbers, arrays joined, booleans as T/F. */
