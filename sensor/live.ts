@@ -9,6 +9,11 @@
  *   --flows-out FILE    flow records as JSON lines, appended ("-" = stdout); reopened on SIGHUP
  *   --events-out FILE   protocol events as JSON lines, appended; reopened on SIGHUP
  *   --workers N         decoding worker threads (default: cores − 1, at least 1)
+ *   --baseline FILE     analytics baseline: loaded at start, saved periodically and at SIGTERM
+ *   --learn             analytics learning mode (baseline only, alerts silenced)
+ *   --alerts-out FILE   alerts as JSON lines, appended (also to --ship/--syslog and ndr_alerts_total)
+ *   --cases-out FILE    per-host cases as JSON lines, appended
+ *   --no-analytics      no baselines/detections (sensor/live-analytics.ts runs them by default)
  *
  * Time: flow timeouts run on capture time (kernel timestamps). When no packet arrives for a second
  * (and nothing is held back by backpressure), the capture clock is moved to wall time minus one
@@ -45,6 +50,7 @@ import { Logger, setRootLogger } from './log.js';
 import { SensorMetrics } from './metrics/registry.js';
 import { OptionError, parseShipOptions, takeOutputArgs, type ShipOptions } from './ship/options.js';
 import { registerShipperMetrics } from './ship/outputs.js';
+import { openLiveAnalytics, type LiveAnalyticsOptions } from './live-analytics.js';
 import type { Shipper } from './ship/shipper.js';
 
 /** Capture clock lag behind wall time when idle: longer than a packet can wait in a kernel block. */
@@ -62,7 +68,7 @@ const WORKER_STALL_MS = 30_000;
 const CHUNK_BYTES = 4 << 20;
 const CHUNK_PACKETS = 16384;
 
-/** An alert as the analytics stage raises it (fields of sensor/export/syslog.ts AlertLike). */
+/** An alert as the analytics stage raises it (models/alerts Alert; sensor/export/syslog.ts AlertLike), at least these fields. */
 export interface AlertRecord {
   ts: number;
   id: string;
@@ -70,7 +76,6 @@ export interface AlertRecord {
   category: string;
   severity: number;
   summary: string;
-  [k: string]: unknown;
 }
 
 /** What the analytics stage (baselines, detections) gets from `live`. */
@@ -89,13 +94,14 @@ export interface AnalyticsStage {
   records(flows: readonly object[], events: readonly object[]): void;
   /** SIGHUP with a validated config (allowlists, thresholds). Throw to refuse it: then nothing changes anywhere. */
   reload?(config: SensorConfig): void;
-  /** Once a second (wall clock, ms). */
-  tick?(nowMs: number): void;
+  /** Once a second: the capture clock (seconds, as the records' ts) and wall time (ms). */
+  tick?(captureTs: number, nowMs: number): void;
   /** At SIGTERM/SIGINT, after the last flows: save the baseline. */
   finish?(): Promise<void>;
 }
 
 export interface LiveHooks {
+  /** The analytics stage; default: models/analytics with --baseline/--learn/--alerts-out/--cases-out (unless --no-analytics). */
   analytics?: (ctx: AnalyticsContext) => AnalyticsStage | Promise<AnalyticsStage>;
 }
 
@@ -111,6 +117,8 @@ interface LiveArgs {
   workers: number;
   uidSeed?: number;
   ship: ShipOptions;
+  /** null: --no-analytics. */
+  analytics: LiveAnalyticsOptions | null;
 }
 
 function intArg(v: unknown, name: string, min: number, max: number): number | undefined {
@@ -161,6 +169,11 @@ async function parseLiveArgs(argv: string[]): Promise<LiveArgs> {
         'events-out': { type: 'string' },
         workers: { type: 'string' },
         'uid-seed': { type: 'string' },
+        baseline: { type: 'string' },
+        learn: { type: 'boolean' },
+        'alerts-out': { type: 'string' },
+        'cases-out': { type: 'string' },
+        'no-analytics': { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -187,6 +200,7 @@ async function parseLiveArgs(argv: string[]): Promise<LiveArgs> {
     workers: intArg(v.workers, 'workers', 1, 64) ?? Math.max(1, availableParallelism() - 1),
     uidSeed: intArg(v['uid-seed'], 'uid-seed', 0, 2 ** 31),
     ship,
+    analytics: v['no-analytics'] === true ? null : { baselineFile: v.baseline, learn: v.learn === true, alertsOut: v['alerts-out'], casesOut: v['cases-out'] },
   };
 }
 
@@ -258,16 +272,26 @@ class LiveSensor {
     }
     const shipper = this.out.outputs?.shipper ?? null;
     if (shipper !== null) registerShipperMetrics(this.metrics.registry, shipper.stats);
-    if (this.hooks.analytics !== undefined) {
-      const stage = await this.hooks.analytics({
-        config: a.config,
-        log: log.child({ component: 'analytics' }),
-        alert: (r) => {
-          this.metrics.onAlert(r.category, r.severity);
-          this.out?.outputs?.alert(r);
-        },
-        setBaselineHosts: (n) => this.metrics.setBaselineHosts(n),
-      });
+    const factory = this.hooks.analytics ?? (a.analytics === null ? undefined : (ctx: AnalyticsContext) => openLiveAnalytics(a.analytics!, ctx));
+    if (factory !== undefined) {
+      let stage: AnalyticsStage;
+      try {
+        stage = await factory({
+          config: a.config,
+          log: log.child({ component: 'analytics' }),
+          alert: (r) => {
+            this.metrics.onAlert(r.category, r.severity);
+            this.out?.outputs?.alert(r);
+          },
+          setBaselineHosts: (n) => this.metrics.setBaselineHosts(n),
+        });
+      } catch (e) {
+        log.fatal('cannot start the analytics stage', { err: e });
+        process.stderr.write(`ndr-sensor: ${(e as Error).message}\n`);
+        await this.pipeline.close();
+        await this.out.close();
+        return (e as Error).name === 'ConfigError' ? 2 : 1;
+      }
       this.stage = stage;
       this.pipeline.addObserver({ result: (_s, r) => stage.records(r.flows, r.events) });
     }
@@ -305,7 +329,7 @@ class LiveSensor {
     const rt = this.runtime;
     log.info('live sensor running', {
       interfaces: rt.captures.map((c) => c.interfaceName), workers: a.workers, filter: this.filter || null,
-      metrics_port: rt.server.port, flows_out: a.flowsOut ?? null, events_out: a.eventsOut ?? null,
+      metrics_port: rt.server.port, flows_out: a.flowsOut ?? null, events_out: a.eventsOut ?? null, analytics: this.stage !== null,
       ship: a.ship.ship ? `${a.ship.ship.host}:${a.ship.ship.port}` : null,
     });
     const exited = new Promise<number>((resolve) => { this.done = resolve; });
@@ -376,7 +400,7 @@ class LiveSensor {
     const held = this.outputPaused || this.runtime!.captures.some((c) => c.isStalled) || p.batchesInFlight > 0;
     if (!this.stopping && !held && now - this.lastBatchAt >= IDLE_MS) p.tick(now / 1000 - IDLE_LAG_S);
     this.trackShipper(now);
-    this.stage?.tick?.(now);
+    this.stage?.tick?.(p.dispatcher.clock, now);
   }
 
   private workersReady(): true | string {

@@ -18,6 +18,7 @@ import type { ShardConfig } from './pool/shard-engine.js';
 import type { ShardResult, ShardTask } from './pool/shard-task.js';
 import type { SensorConfig } from './config.js';
 import { defaultFlowTableConfig, likelyServerPortTable } from '../models/flow/flow-table.js';
+import { parseCidr } from '../models/net/networks.js';
 
 export interface PipelineOptions {
   workers: number;
@@ -93,7 +94,7 @@ export function shardConfigFrom(cfg: SensorConfig, uidSeed?: number): ShardConfi
     flow.likelyServerPorts = likelyServerPortTable(cfg.flow.likely_server_ports.tcp, cfg.flow.likely_server_ports.udp);
   }
   flow.uidSeed = uidSeed;
-  return { flow, internalNetworks: cfg.internal_networks, protocols: cfg.protocols.enabled, midstream: cfg.protocols.midstream };
+  return { flow, internalNetworks: cfg.internal_networks.map(parseCidr), protocols: cfg.protocols.enabled, midstream: cfg.protocols.midstream };
 }
 
 export class Pipeline {
@@ -247,6 +248,7 @@ export class Pipeline {
   }
 
   private onResult(shard: number, r: ShardResult): void {
+    this.dispatcher.recycle(shard, r.ret);
     const st = this.stats;
     st.flows += r.flows.length;
     for (const f of r.flows as { proto?: string; interim?: boolean }[]) {

@@ -9,7 +9,7 @@ import {
 } from './tcp-constants.js';
 import { formatAddr } from '../net/addr-format.js';
 import { communityId } from './community-id.js';
-import type { NetworkSet } from '../net/networks.js';
+import type { NetworkSet } from '../net/network-set.js';
 
 export type Direction = 'internal' | 'outbound' | 'inbound' | 'external';
 

@@ -19,7 +19,7 @@ import { TcpSession } from './tcp-session.js';
 import { addHistory, checkHistory } from './conn-history.js';
 import { buildConnRecord, ConnRecord } from './conn-record.js';
 import { UidGenerator } from './uid.js';
-import type { NetworkSet } from '../net/networks.js';
+import type { NetworkSet } from '../net/network-set.js';
 import { APP_DONE, type AppLayer } from './app-layer.js';
 import {
   TCP_CLOSED, TCP_INACTIVE, TCP_RESET, TCP_SYN_ACK_SENT, TCP_SYN_SENT,
@@ -69,7 +69,7 @@ export function defaultFlowTableConfig(): FlowTableConfig {
     tcpCloseDelay: 5,
     tcpAttemptDelay: 5,
     activeTimeout: 300,
-    maxFlows: 1_000_000,
+    maxFlows: 500_000,
     vlanInKey: false,
     likelyServerPorts: likelyServerPortTable(DEFAULT_LIKELY_SERVER_PORTS.tcp, DEFAULT_LIKELY_SERVER_PORTS.udp),
     communityIdSeed: 0,
@@ -156,12 +156,14 @@ export class FlowTable {
       this.finish(f, false);
       f = -1;
     }
+    let created = false;
     if (f < 0) {
       f = this.create(e, o, ts, h, srcIsA, selfUid, selfService);
       if (f < 0) {
         this.stats.dropped++;
         return;
       }
+      created = true;
     }
     const side = srcIsA ? 0 : 1;
     const s = this.store;
@@ -207,7 +209,13 @@ export class FlowTable {
         }
       }
     }
-    this.reschedule(f);
+    // Timers are rescheduled lazily: a packet only moves a flow's expiry later, which the timer
+    // heap discovers when the old time comes up. Only a new flow, or a TCP close (which brings
+    // expiry closer), needs a heap entry now.
+    if (created || this.tcp.timerChanged) {
+      this.tcp.timerChanged = false;
+      this.reschedule(f);
+    }
   }
 
   /** Account one decoded `Packet` (convenience for tests and tools; the pipeline uses entries). */
@@ -228,6 +236,7 @@ export class FlowTable {
       this.heapPop();
       if (s.gen[f] !== g || s.slot[f] < 0 || t !== s.schedAt[f]) continue; // stale entry
       s.schedAt[f] = Infinity;
+      s.expireAt[f] = this.computeExpire(f);
       if (s.expireAt[f] <= now) {
         this.stats.expired++;
         this.finish(f, false);

@@ -92,6 +92,8 @@ export class TcpSession {
    * the connection's start, as Zeek's reassembler refuses).
    */
   dataSeq = -1;
+  /** Set when a packet moved one of the flow's TCP timers (close, half close, reset); read and cleared by the table. */
+  timerChanged = false;
 
   /** Zeek's get_relative_seq. Sets `this.underflow` when the number is below the start. */
   private relSeq(e: number, cur: number, last: number, wraps: number): number {
@@ -353,6 +355,7 @@ export class TcpSession {
           setState(s, e, TCP_RESET);
           if (s.didClose[e] === 0) return 1;
           s.closeAt[f] = ts; // Zeek's reset timer removes the connection 5 s later
+          this.timerChanged = true;
         }
         return 0;
       default: // TCP_RESET
@@ -563,8 +566,10 @@ export class TcpSession {
     if (complete) {
       s.flags[f] &= ~FL_DEFERRED_GEN_EVENT;
       s.closeAt[f] = s.lastTs[f];
+      this.timerChanged = true;
     } else if (s.prevState[e] !== TCP_INACTIVE) {
       s.halfCloseAt[f] = s.lastTs[f];
+      this.timerChanged = true;
     }
     void ts;
   }

@@ -5,16 +5,9 @@
  * into ::ffff:0:0/96.
  */
 import { IPv4CidrRange, IPv6CidrRange } from 'ip-num';
+import { NetworkSet, type ParsedCidr } from './network-set.js';
 
-export interface ParsedCidr {
-  v6: boolean;
-  /** Network words (IPv4: one word in w[3]). */
-  w: [number, number, number, number];
-  /** Mask words. */
-  m: [number, number, number, number];
-  prefix: number;
-  text: string;
-}
+export { NetworkSet, type ParsedCidr };
 
 /** Parse "a.b.c.d/n" or "x::/n" (a bare address means a host route). Throws a clear Error. */
 export function parseCidr(text: string): ParsedCidr {
@@ -64,54 +57,9 @@ function maskWords(prefix: number): [number, number, number, number] {
   return m;
 }
 
-/**
- * A set of networks with longest-prefix lookup returning the index of the matching entry
- * (entries keep their caller-given index, so zones can be looked up by it).
- */
-export class NetworkSet {
-  private readonly nets: Uint32Array;
-  private readonly masks: Uint32Array;
-  private readonly ids: Int32Array;
-
-  constructor(entries: { cidr: ParsedCidr; id: number }[]) {
-    // Longest prefix first, so the first match is the most specific.
-    const sorted = [...entries].sort((a, b) => b.cidr.prefix - a.cidr.prefix);
-    this.nets = new Uint32Array(sorted.length * 4);
-    this.masks = new Uint32Array(sorted.length * 4);
-    this.ids = new Int32Array(sorted.length);
-    sorted.forEach((e, i) => {
-      for (let k = 0; k < 4; k++) {
-        this.nets[i * 4 + k] = e.cidr.w[k];
-        this.masks[i * 4 + k] = e.cidr.m[k];
-      }
-      this.ids[i] = e.id;
-    });
-  }
-
-  static of(cidrs: readonly string[]): NetworkSet {
-    return new NetworkSet(cidrs.map((c, i) => ({ cidr: parseCidr(c), id: i })));
-  }
-
-  get size(): number {
-    return this.ids.length;
-  }
-
-  /** Index (caller's id) of the most specific network containing the address, or -1. */
-  lookup(w0: number, w1: number, w2: number, w3: number): number {
-    const n = this.nets;
-    const m = this.masks;
-    for (let i = 0, k = 0; i < this.ids.length; i++, k += 4) {
-      if (((w3 & m[k + 3]) >>> 0) === n[k + 3] && ((w2 & m[k + 2]) >>> 0) === n[k + 2] &&
-        ((w1 & m[k + 1]) >>> 0) === n[k + 1] && ((w0 & m[k]) >>> 0) === n[k]) {
-        return this.ids[i];
-      }
-    }
-    return -1;
-  }
-
-  contains(w0: number, w1: number, w2: number, w3: number): boolean {
-    return this.lookup(w0, w1, w2, w3) >= 0;
-  }
+/** A NetworkSet from CIDR strings (ids are the list positions). Throws on a bad CIDR. */
+export function networkSetOf(cidrs: readonly string[]): NetworkSet {
+  return new NetworkSet(cidrs.map((c, i) => ({ cidr: parseCidr(c), id: i })));
 }
 
 /** RFC 1918, RFC 6598 shared space, unique-local and link-local: the default "internal". */

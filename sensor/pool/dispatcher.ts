@@ -75,11 +75,26 @@ class ShardBuilder {
     this.ent = new Uint32Array(cap * ENT_WORDS);
   }
 
+  /** Index buffers handed back by the workers, ready for reuse. */
+  private readonly spare: [Float64Array, Uint32Array][] = [];
+
+  recycle(ts: Float64Array, ent: Uint32Array): void {
+    if (this.spare.length < 4 && ent.length === ts.length * ENT_WORDS) this.spare.push([ts, ent]);
+  }
+
   reset(cap: number): void {
-    this.cap = cap;
     this.count = 0;
-    this.ts = new Float64Array(cap);
-    this.ent = new Uint32Array(cap * ENT_WORDS);
+    let reuse = this.spare.pop();
+    while (reuse !== undefined && reuse[0].length < cap) reuse = this.spare.pop();
+    if (reuse !== undefined) {
+      this.ts = reuse[0];
+      this.ent = reuse[1];
+      this.cap = reuse[0].length;
+    } else {
+      this.cap = cap;
+      this.ts = new Float64Array(cap);
+      this.ent = new Uint32Array(cap * ENT_WORDS);
+    }
     this.side = null;
     this.sideLen = 0;
     this.tunnels = null;
@@ -328,6 +343,12 @@ export class Dispatcher {
     const parentRef = parentUid === null ? 0 : b.tunnelRef(parentUid, null);
     e[o + ENT_TUNNEL] = ((selfRef << 16) | parentRef) >>> 0;
     this.stats.flowUpdates++;
+  }
+
+  /** Take back a task's index buffers (returned by the worker) for the next batches of that shard. */
+  recycle(shard: number, bufs: ArrayBuffer[]): void {
+    if (bufs.length !== 2) return;
+    this.builders[shard]?.recycle(new Float64Array(bufs[0]), new Uint32Array(bufs[1]));
   }
 
   /** A task with no packets: only advances the clock (or flushes every flow). */

@@ -4,7 +4,7 @@
  * records that finished.
  */
 import { FlowTable, type FlowTableConfig } from '../../models/flow/flow-table.js';
-import { NetworkSet } from '../../models/net/networks.js';
+import { NetworkSet, type ParsedCidr } from '../../models/net/network-set.js';
 import type { ConnRecord } from '../../models/flow/conn-record.js';
 import { AppLayer, DEFAULT_APP_LAYER } from '../../models/flow/app-layer.js';
 import { allParsers, DhcpAggregator } from '../../parsers/app/registry.js';
@@ -12,7 +12,8 @@ import { ENT_INFO, ENT_TUNNEL, ENT_WORDS, INFO_IN_SIDE, type ShardResult, type S
 
 export interface ShardConfig {
   flow: FlowTableConfig;
-  internalNetworks: string[];
+  /** Parsed by the main thread (networks.ts), so workers need not load ip-num. */
+  internalNetworks: ParsedCidr[];
   /** Identify protocols and produce events (application parsers). */
   protocols: boolean;
   /** Also parse TCP connections whose start was not seen. */
@@ -26,7 +27,7 @@ export class ShardEngine {
   private readonly dhcp = new DhcpAggregator();
 
   constructor(cfg: ShardConfig) {
-    this.table = new FlowTable(cfg.flow, NetworkSet.of(cfg.internalNetworks), (r) => this.out.push(r));
+    this.table = new FlowTable(cfg.flow, new NetworkSet(cfg.internalNetworks.map((cidr, id) => ({ cidr, id }))), (r) => this.out.push(r));
     this.app = cfg.protocols ? new AppLayer(this.table.store, { ...DEFAULT_APP_LAYER, parsers: allParsers, midstream: cfg.midstream }) : null;
     if (this.app !== null) this.table.attachApp(this.app);
   }
@@ -69,6 +70,7 @@ export class ShardEngine {
       interim: st.interim,
       dropped: st.dropped,
       busyMs: performance.now() - t0,
+      ret: task.ts.byteLength > 0 ? [task.ts.buffer as ArrayBuffer, task.ent.buffer as ArrayBuffer] : [],
     };
   }
 

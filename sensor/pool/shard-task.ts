@@ -42,4 +42,6 @@ export interface ShardResult {
   dropped: number;
   /** Milliseconds the worker spent on this task (busy ratio). */
   busyMs: number;
+  /** The task's `ts` and `ent` buffers, handed back for reuse by the dispatcher (transferred). */
+  ret: ArrayBuffer[];
 }

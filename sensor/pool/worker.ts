@@ -19,13 +19,17 @@ export default function run(msg: AttachTask): string {
   const port = msg.attach;
   port.on('message', (task: ShardTask) => {
     let reply: unknown;
+    let transfer: ArrayBuffer[] = [];
     try {
-      reply = engine!.run(task);
+      const r = engine!.run(task);
+      reply = r;
+      transfer = r.ret;
     } catch (e) {
       // The engine never throws on input; reaching this is a bug. Report it instead of dying.
       reply = { error: e instanceof Error ? (e.stack ?? e.message) : String(e) };
     }
-    port.postMessage(reply);
+    // The index buffers go back to the dispatcher for reuse (no 0.5 MB allocation per task).
+    port.postMessage(reply, transfer);
   });
   return 'attached';
 }

@@ -3,7 +3,8 @@
  * records out to whatever is configured. Conn records go to the shipper's `flows` stream and to
  * IPFIX; protocol events to `events`; alerts to `alerts` and syslog.
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { createRequire } from 'node:module';
+import type { Registry } from 'prom-client';
 import { IpfixExporter, type ConnLike } from '../export/ipfix.js';
 import { SyslogExporter, type AlertLike } from '../export/syslog.js';
 import type { ShipOptions } from './options.js';
@@ -91,6 +92,9 @@ export async function createOutputs(o: ShipOptions, log: (m: string) => void = (
  * Names: ndr_ship_<counter>_total for counters, ndr_ship_<gauge> for gauges.
  */
 export function registerShipperMetrics(registry: Registry, stats: ShipperStats): void {
+  // Loaded here, not at module load: replay never registers metrics and prom-client costs
+  // ~50 ms of startup. It is CommonJS, so a synchronous require keeps this function synchronous.
+  const { Counter, Gauge } = createRequire(import.meta.url)('prom-client') as typeof import('prom-client');
   const counters: [keyof ShipperStats, string, string][] = [
     ['recordsPushed', 'ndr_ship_records_pushed_total', 'Records handed to the shipper'],
     ['recordsAcked', 'ndr_ship_records_acked_total', 'Records acknowledged by the collector'],

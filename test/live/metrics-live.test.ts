@@ -84,8 +84,9 @@ describe.skipIf(skipReason !== undefined)('live /metrics, /readyz and the kernel
 
     const flowsOut = path.join(dir, 'flows.json');
     const eventsOut = path.join(dir, 'events.json');
+    const alertsOut = path.join(dir, 'alerts.json');
     const s = new LiveSensor(lab.rxNs, ['--interface', a.rxIf, '--interface', b.rxIf, '--config', cfg, '--workers', '2', '--dedup',
-      '--flows-out', flowsOut, '--events-out', eventsOut, '--ship', 'udp://127.0.0.1:47999', '--key-file', kf, '--spool', path.join(dir, 'spool')]);
+      '--flows-out', flowsOut, '--events-out', eventsOut, '--alerts-out', alertsOut, '--ship', 'udp://127.0.0.1:47999', '--key-file', kf, '--spool', path.join(dir, 'spool')]);
     sensors.push(s);
     const port = await s.running();
     const t0 = Date.now();
@@ -142,9 +143,14 @@ describe.skipIf(skipReason !== undefined)('live /metrics, /readyz and the kernel
     expect(metric(f, 'ndr_flows_active')).toBeLessThanOrEqual(flowsTotal);
     expect(byPath.get('dns')).toBeGreaterThan(0);
     for (const [p, n] of byPath) expect(metric(f, 'ndr_events_total', { path: p }), p).toBe(n);
-    // analytics families present at 0 until the analytics stage feeds them
-    expect(f.get('ndr_alerts_total')!.samples).toEqual([]);
-    expect(metric(f, 'ndr_baseline_hosts')).toBe(0);
+    // analytics (models/analytics, on by default): alerts counted = alerts written, by category and severity
+    const alerts = readJsonLines(alertsOut);
+    const bySev = new Map<string, number>();
+    for (const al of alerts) bySev.set(`${al.category}|${al.severity}`, (bySev.get(`${al.category}|${al.severity}`) ?? 0) + 1);
+    expect(new Map(f.get('ndr_alerts_total')!.samples.map((x) => [`${x.labels.category}|${x.labels.severity}`, x.value]))).toEqual(bySev);
+    const hosts = metric(f, 'ndr_baseline_hosts')!;
+    expect(hosts).toBeGreaterThan(0);
+    expect(hosts).toBeLessThanOrEqual(new Set(tcpRecs.flatMap((r) => [r['id.orig_h'], r['id.resp_h']])).size + 50);
     // workers: idle now, ratio in range, nothing restarted
     expect(metric(f, 'ndr_worker_queue_batches')).toBe(0);
     const busy = metric(f, 'ndr_worker_busy_ratio')!;

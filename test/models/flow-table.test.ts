@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FlowTable, defaultFlowTableConfig, type FlowTableConfig } from '../../models/flow/flow-table.js';
-import { NetworkSet } from '../../models/net/networks.js';
+import { networkSetOf } from '../../models/net/networks.js';
 import type { ConnRecord } from '../../models/flow/conn-record.js';
 import { ACK, FIN, PSH, RST, SYN, decoded, icmpFrame, tcpFrame, udpFrame } from '../helpers/frames.js';
 
@@ -14,7 +14,7 @@ const S = '10.1.2.20';
 
 function table(over: Partial<FlowTableConfig> = {}) {
   const out: ConnRecord[] = [];
-  const t = new FlowTable({ ...defaultFlowTableConfig(), uidSeed: 1, ...over }, NetworkSet.of(['10.0.0.0/8']), (r) => out.push(r));
+  const t = new FlowTable({ ...defaultFlowTableConfig(), uidSeed: 1, ...over }, networkSetOf(['10.0.0.0/8']), (r) => out.push(r));
   return { t, out };
 }
 
