@@ -7,7 +7,8 @@
 // (file preloaded: -K) sending into the other end. After the send, waits until every packet is
 // accounted for (captured + kernel drops = sent) and the workers are idle, then reads /metrics:
 // captured packets/s, kernel drops, capture stalls (workers behind), worker busy ratio, batch
-// latency, and the sensor's CPU time. BENCH_NICE=-5 runs the sensor at the unit's priority.
+// latency, and the sensor's CPU time. BENCH_NICE=-5 runs the sensor at the unit's priority;
+// BENCH_ARGS adds live flags (e.g. "--no-analytics").
 // Metrics stay on (they are part of the product); bench/live-metrics-overhead.mjs measures their cost.
 import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
@@ -50,7 +51,8 @@ async function measure(rate) {
     // BENCH_NICE=-5: the sensor at the priority deploy/ndr-sensor.service gives it (Nice=-5).
     const nice = process.env.BENCH_NICE ? ['nice', '-n', process.env.BENCH_NICE] : [];
     const sensor = spawn('ip', ['netns', 'exec', rx, ...nice, BIN, 'live', '--interface', 'bpr0', '--workers', workers, '--buffer-mb', bufferMb,
-      '--flows-out', '/dev/null', '--events-out', '/dev/null', '--metrics-port', '0', '--metrics-host', '127.0.0.1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      '--flows-out', '/dev/null', '--events-out', '/dev/null', '--metrics-port', '0', '--metrics-host', '127.0.0.1',
+      ...(process.env.BENCH_ARGS ? process.env.BENCH_ARGS.split(' ') : [])], { stdio: ['ignore', 'ignore', 'pipe'] });
     const logs = [];
     readline.createInterface({ input: sensor.stderr }).on('line', (l) => { try { logs.push(JSON.parse(l)); } catch { /* not JSON */ } });
     let port;
@@ -85,7 +87,7 @@ async function measure(rate) {
   }
 }
 
-console.log(`file ${pcap}, ${limit} packets per run, ${workers} worker(s), kernel buffer ${bufferMb} MiB, nice ${process.env.BENCH_NICE ?? 0}, load ${sh('cat', ['/proc/loadavg']).split(' ').slice(0, 3).join(' ')}`);
+console.log(`file ${pcap}, ${limit} packets per run, ${workers} worker(s), kernel buffer ${bufferMb} MiB, nice ${process.env.BENCH_NICE ?? 0}, extra args "${process.env.BENCH_ARGS ?? ''}", load ${sh('cat', ['/proc/loadavg']).split(' ').slice(0, 3).join(' ')}`);
 for (const rate of ratesArg.split(',')) {
   const r = await measure(rate);
   console.log(
