@@ -241,6 +241,8 @@ class LiveSensor {
   private filter: string;
   private shipStall = { acked: -1, since: Date.now(), stalled: false };
   private readonly signals: [NodeJS.Signals, () => void][] = [];
+  /** SIGTERM/SIGINT that arrived while starting: acted on once running. */
+  private pendingStop: NodeJS.Signals | null = null;
 
   constructor(private readonly a: LiveArgs, private readonly log: Logger, private readonly hooks: LiveHooks) {
     this.startConfig = a.config;
@@ -259,6 +261,45 @@ class LiveSensor {
   }
 
   async run(): Promise<number> {
+    const { a, log } = this;
+    // Signals first: one that arrives while starting must not kill the process half-way.
+    const exited = new Promise<number>((resolve) => { this.done = resolve; });
+    const stop = (sig: NodeJS.Signals) => {
+      if (this.runtime === null) this.pendingStop = sig;
+      else void this.shutdown(0, sig);
+    };
+    this.on('SIGTERM', () => stop('SIGTERM'));
+    this.on('SIGINT', () => stop('SIGINT'));
+    this.on('SIGHUP', () => {
+      if (this.runtime === null) log.warn('SIGHUP while starting: ignored');
+      else this.reloading = this.reloading.then(() => this.reload());
+    });
+    if (process.env.NDR_TEST_HOOKS === '1') {
+      this.on('SIGUSR2', () => {
+        log.warn('test hook: killing the worker of shard 0');
+        void this.pipeline.shards.killWorker(0);
+      });
+    }
+    const code = await this.start();
+    if (code !== null) {
+      this.offSignals();
+      return code;
+    }
+    this.timer = setInterval(() => this.periodic(), PERIOD_MS);
+    if (this.pendingStop !== null) void this.shutdown(0, this.pendingStop);
+    const exit = await exited;
+    // Everything is closed; should a handle linger, do not hang the service manager.
+    setTimeout(() => process.exit(exit), 5000).unref();
+    return exit;
+  }
+
+  private offSignals(): void {
+    for (const [sig, f] of this.signals) process.off(sig, f);
+    this.signals.length = 0;
+  }
+
+  /** Outputs, analytics, captures, metrics endpoint; null when running, else the exit code. */
+  private async start(): Promise<number | null> {
     const { a, log } = this;
     try {
       this.out = await attachRecordOutputs(this.pipeline, {
@@ -332,21 +373,7 @@ class LiveSensor {
       metrics_port: rt.server.port, flows_out: a.flowsOut ?? null, events_out: a.eventsOut ?? null, analytics: this.stage !== null,
       ship: a.ship.ship ? `${a.ship.ship.host}:${a.ship.ship.port}` : null,
     });
-    const exited = new Promise<number>((resolve) => { this.done = resolve; });
-    this.on('SIGTERM', () => void this.shutdown(0, 'SIGTERM'));
-    this.on('SIGINT', () => void this.shutdown(0, 'SIGINT'));
-    this.on('SIGHUP', () => { this.reloading = this.reloading.then(() => this.reload()); });
-    if (process.env.NDR_TEST_HOOKS === '1') {
-      this.on('SIGUSR2', () => {
-        log.warn('test hook: killing the worker of shard 0');
-        void this.pipeline.shards.killWorker(0);
-      });
-    }
-    this.timer = setInterval(() => this.periodic(), PERIOD_MS);
-    const code = await exited;
-    // Everything is closed; should a handle linger, do not hang the service manager.
-    setTimeout(() => process.exit(code), 5000).unref();
-    return code;
+    return null;
   }
 
   private on(sig: NodeJS.Signals, f: () => void): void {
@@ -552,7 +579,7 @@ class LiveSensor {
     const lost = st.lost;
     const drops = rt.captures.reduce((s, c) => s + c.counters().kernelDrops, 0);
     await rt.stop();
-    for (const [sig, f] of this.signals) process.off(sig, f);
+    this.offSignals();
     log.info('stopped', {
       exit_code: exit, packets: d.packets, bytes: d.bytes, kernel_drops: drops, records: st.flows, events: st.events,
       worker_restarts: lost.restarts, lost_packets: lost.packets, lost_flows: lost.flows, ship: shipLine,
