@@ -11,11 +11,14 @@ import { OptionError, parseShipOptions, takeOutputArgs } from './ship/options.js
 // (a one-minute capture is read in well under a second), and `collect` pulls in prom-client.
 
 const VERSION = '0.1.0';
+/** Interim-record period (s) when the detections run and the config does not set timeouts.active. */
+const ANALYTICS_ACTIVE_TIMEOUT = 30;
 
 const USAGE = `usage: ndr-sensor <command> [options]
 
 commands:
   replay <capture>...   read pcap/pcapng files in order as one stream
+  analyze               run baselines and detections over flow/event JSON-lines files
   collect               the SOC-side receiver / relay of shipped batches (see docs/wire-protocol.md)
   keygen [KEYID]        print a fresh pre-shared key line for --key-file
   help                  this text
@@ -28,6 +31,10 @@ replay options:
   --workers N           decoding worker threads (default: available cores - 1, at least 1)
   --speed X             replay at X times the recorded pace (0 = as fast as possible; default 0)
   --quiet               no summary on stderr
+  --alerts-out FILE     run the detections; alerts as JSON lines ("-" = stdout)
+  --cases-out FILE      per-host cases (alerts grouped, risk score) as JSON lines
+  --baseline FILE       load the baseline at start, save it (atomically) periodically and at the end
+  --learn               learning mode: build the baseline; only technique detections alert
   --ship udp://HOST:PORT  ship flows and events to a collector (needs --key-file)
   --key-file FILE       pre-shared keys, one "KEYID HEX" per line (mode 600)
   --spool DIR           disk spool for unacknowledged batches
@@ -37,6 +44,10 @@ replay options:
   --ipfix HOST:PORT     IPFIX (RFC 7011/5103 biflow) export of flow records
   --syslog [udp://|tcp://]HOST:PORT  alerts as RFC 5424 syslog
   --syslog-format json|cef
+
+analyze options:
+  --flows FILE... --events FILE... [--config FILE] [--baseline FILE] [--learn]
+  [--alerts-out FILE] [--cases-out FILE]
 
 collect options:
   --listen HOST:PORT --out DIR --key-file FILE [--forward HOST:PORT] [--metrics-port N]
@@ -83,6 +94,10 @@ async function replay(argv: string[]): Promise<number> {
     speed: { type: 'string' },
     quiet: { type: 'boolean' },
     'uid-seed': { type: 'string' },
+    'alerts-out': { type: 'string' },
+    'cases-out': { type: 'string' },
+    baseline: { type: 'string' },
+    learn: { type: 'boolean' },
   } as const);
   if (positionals.length === 0) throw new UsageError('replay needs at least one capture file');
   const speed = values.speed === undefined ? 0 : Number(values.speed);
@@ -99,7 +114,21 @@ async function replay(argv: string[]): Promise<number> {
     throw e;
   }
   const { formatSummary, runReplay } = await import('./replay.js');
+  const analytics = {
+    alertsOut: values['alerts-out'] as string | undefined,
+    casesOut: values['cases-out'] as string | undefined,
+    baseline: values.baseline as string | undefined,
+    learn: values.learn === true,
+  };
+  const { analyticsWanted, checkAnalyticsConfig } = await import('./analytics-stage.js');
+  await checkAnalyticsConfig(config);
+  if (analyticsWanted(analytics, ship.ship !== undefined || ship.syslog !== undefined) && !config.given.includes('timeouts.active')) {
+    // Detections judge long transfers and tunnels on interim records; at the flow default of
+    // 300 s they would alert up to five minutes late.
+    config.timeouts.active = ANALYTICS_ACTIVE_TIMEOUT;
+  }
   const summary = await runReplay({
+    analytics,
     ship,
     files: positionals,
     config,
@@ -119,6 +148,11 @@ async function main(argv: string[]): Promise<number> {
   switch (cmd) {
     case 'replay':
       return replay(rest);
+    case 'analyze': {
+      const { runAnalyze } = await import('../models/analytics/index.js');
+      const { analyticsSection } = await import('./analytics-stage.js');
+      return runAnalyze(rest, async (path) => analyticsSection(await loadConfig(path)));
+    }
     case 'collect':
       return (await import('./ship/collector.js')).runCollect(rest);
     case 'keygen':
@@ -138,11 +172,18 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A reader that closes our stdout early (`replay … --flows-out - | head`) is not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  fail(1, `stdout: ${e.message}`);
+});
+
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (e: unknown) => {
     if (e instanceof UsageError) fail(2, `${e.message}\n${USAGE.split('\n')[0]}`);
-    if (e instanceof ConfigError) fail(2, e.message);
+    // The analytics section's validator has its own ConfigError (listing every bad key).
+    if (e instanceof ConfigError || (e instanceof Error && e.name === 'ConfigError')) fail(2, e.message);
     fail(1, e instanceof Error ? (e.stack ?? e.message) : String(e));
   },
 );
