@@ -11,12 +11,15 @@ import { OptionError, parseShipOptions, takeOutputArgs } from './ship/options.js
 // (a one-minute capture is read in well under a second), and `collect` pulls in prom-client.
 
 const VERSION = '0.1.0';
+/** Interim-record period (s) when the detections run and the config does not set timeouts.active. */
+const ANALYTICS_ACTIVE_TIMEOUT = 30;
 
 const USAGE = `usage: ndr-sensor <command> [options]
 
 commands:
   replay <capture>...   read pcap/pcapng files in order as one stream
   live --interface IF   capture a mirror port (the appliance; runs until SIGTERM)
+  analyze               run baselines and detections over flow/event JSON-lines files
   collect               the SOC-side receiver / relay of shipped batches (see docs/wire-protocol.md)
   keygen [KEYID]        print a fresh pre-shared key line for --key-file
   help                  this text
@@ -29,6 +32,10 @@ replay options:
   --workers N           decoding worker threads (default: available cores - 1, at least 1)
   --speed X             replay at X times the recorded pace (0 = as fast as possible; default 0)
   --quiet               no summary on stderr
+  --alerts-out FILE     run the detections; alerts as JSON lines ("-" = stdout)
+  --cases-out FILE      per-host cases (alerts grouped, risk score) as JSON lines
+  --baseline FILE       load the baseline at start, save it (atomically) periodically and at the end
+  --learn               learning mode: build the baseline; only technique detections alert
   --ship udp://HOST:PORT  ship flows and events to a collector (needs --key-file)
   --key-file FILE       pre-shared keys, one "KEYID HEX" per line (mode 600)
   --spool DIR           disk spool for unacknowledged batches
@@ -53,11 +60,12 @@ live options (also --config, --flows-out, --events-out, --workers and the output
   --metrics-port N      Prometheus /metrics, /healthz, /readyz (default 9465, env NDR_METRICS_PORT)
   --metrics-host ADDR   bind address of the metrics endpoint (default all)
   --log-level LEVEL     debug|info|warn|error|fatal (default info, env NDR_LOG_LEVEL)
-  --baseline FILE       analytics baseline (loaded at start, saved periodically and at SIGTERM)
-  --learn               analytics learning mode (baseline only, alerts silenced)
-  --alerts-out FILE     alerts as JSON lines (appended); --cases-out FILE: per-host cases
-  --no-analytics        no baselines or detections
+  --alerts-out, --cases-out, --baseline, --learn   as for replay (the baseline is saved at SIGTERM)
   signals: SIGHUP reloads the config and reopens output files; SIGTERM/SIGINT flush and exit 0
+
+analyze options:
+  --flows FILE... --events FILE... [--config FILE] [--baseline FILE] [--learn]
+  [--alerts-out FILE] [--cases-out FILE]
 
 collect options:
   --listen HOST:PORT --out DIR --key-file FILE [--forward HOST:PORT] [--metrics-port N]
@@ -104,6 +112,10 @@ async function replay(argv: string[]): Promise<number> {
     speed: { type: 'string' },
     quiet: { type: 'boolean' },
     'uid-seed': { type: 'string' },
+    'alerts-out': { type: 'string' },
+    'cases-out': { type: 'string' },
+    baseline: { type: 'string' },
+    learn: { type: 'boolean' },
   } as const);
   if (positionals.length === 0) throw new UsageError('replay needs at least one capture file');
   const speed = values.speed === undefined ? 0 : Number(values.speed);
@@ -120,7 +132,21 @@ async function replay(argv: string[]): Promise<number> {
     throw e;
   }
   const { formatSummary, runReplay } = await import('./replay.js');
+  const analytics = {
+    alertsOut: values['alerts-out'] as string | undefined,
+    casesOut: values['cases-out'] as string | undefined,
+    baseline: values.baseline as string | undefined,
+    learn: values.learn === true,
+  };
+  const { analyticsWanted, checkAnalyticsConfig } = await import('./analytics-stage.js');
+  await checkAnalyticsConfig(config);
+  if (analyticsWanted(analytics, ship.ship !== undefined || ship.syslog !== undefined) && !config.given.includes('timeouts.active')) {
+    // Detections judge long transfers and tunnels on interim records; at the flow default of
+    // 300 s they would alert up to five minutes late.
+    config.timeouts.active = ANALYTICS_ACTIVE_TIMEOUT;
+  }
   const summary = await runReplay({
+    analytics,
     ship,
     files: positionals,
     config,
@@ -142,6 +168,11 @@ async function main(argv: string[]): Promise<number> {
       return replay(rest);
     case 'live':
       return (await import('./live.js')).runLive(rest);
+    case 'analyze': {
+      const { runAnalyze } = await import('../models/analytics/index.js');
+      const { analyticsSection } = await import('./analytics-stage.js');
+      return runAnalyze(rest, async (path) => analyticsSection(await loadConfig(path)));
+    }
     case 'collect':
       return (await import('./ship/collector.js')).runCollect(rest);
     case 'keygen':
@@ -161,11 +192,18 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A reader that closes our stdout early (`replay … --flows-out - | head`) is not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  fail(1, `stdout: ${e.message}`);
+});
+
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (e: unknown) => {
     if (e instanceof UsageError) fail(2, `${e.message}\n${USAGE.split('\n')[0]}`);
-    if (e instanceof ConfigError) fail(2, e.message);
+    // The analytics section's validator has its own ConfigError (listing every bad key).
+    if (e instanceof ConfigError || (e instanceof Error && e.name === 'ConfigError')) fail(2, e.message);
     fail(1, e instanceof Error ? (e.stack ?? e.message) : String(e));
   },
 );

@@ -59,6 +59,8 @@ export interface SensorConfig {
   };
   /** Sections other components add (analytics, shipping …), kept verbatim for them to validate. */
   extra: Record<string, unknown>;
+  /** Dotted keys the configuration file set explicitly (e.g. "timeouts.active"); defaults may depend on it. */
+  given: string[];
 }
 
 export function defaultConfig(): SensorConfig {
@@ -71,11 +73,12 @@ export function defaultConfig(): SensorConfig {
     flow: { vlan_in_key: false },
     protocols: { enabled: true, midstream: false },
     extra: {},
+    given: [],
   };
 }
 
 /** Top-level sections owned by other components; validated by them. */
-const EXTENSION_SECTIONS = new Set(['analytics', 'detections', 'allowlist', 'baseline', 'shipping', 'exports', 'metrics', 'capture', 'log']);
+const EXTENSION_SECTIONS = new Set(['analytics', 'metrics', 'capture', 'log']);
 
 export async function loadConfig(path: string | undefined): Promise<SensorConfig> {
   if (path === undefined) return defaultConfig();
@@ -116,6 +119,7 @@ export function validateConfig(doc: unknown, where = 'config'): SensorConfig {
         for (const [k, v] of Object.entries(obj(value, 'timeouts'))) {
           if (!(k in cfg.timeouts)) throw new ConfigError(`timeouts.${k}: unknown key (known: ${Object.keys(cfg.timeouts).join(', ')})`);
           (cfg.timeouts as Record<string, number>)[k] = num(v, `timeouts.${k}`, 0, 86400 * 7);
+          cfg.given.push(`timeouts.${k}`);
         }
         break;
       case 'limits':

@@ -9,11 +9,11 @@
  *   --flows-out FILE    flow records as JSON lines, appended ("-" = stdout); reopened on SIGHUP
  *   --events-out FILE   protocol events as JSON lines, appended; reopened on SIGHUP
  *   --workers N         decoding worker threads (default: cores − 1, at least 1)
- *   --baseline FILE     analytics baseline: loaded at start, saved periodically and at SIGTERM
- *   --learn             analytics learning mode (baseline only, alerts silenced)
- *   --alerts-out FILE   alerts as JSON lines, appended (also to --ship/--syslog and ndr_alerts_total)
- *   --cases-out FILE    per-host cases as JSON lines, appended
- *   --no-analytics      no baselines/detections (sensor/live-analytics.ts runs them by default)
+ *   --alerts-out FILE, --cases-out FILE, --baseline FILE, --learn
+ *                       the analytics stage (sensor/analytics-stage.ts), as for replay: it runs when
+ *                       one of these is given or alerts have a destination (--ship, --syslog); its
+ *                       alerts also feed ndr_alerts_total, its baseline ndr_baseline_hosts, and the
+ *                       baseline is saved at SIGTERM
  *
  * Time: flow timeouts run on capture time (kernel timestamps). When no packet arrives for a second
  * (and nothing is held back by backpressure), the capture clock is moved to wall time minus one
@@ -50,7 +50,9 @@ import { Logger, setRootLogger } from './log.js';
 import { SensorMetrics } from './metrics/registry.js';
 import { OptionError, parseShipOptions, takeOutputArgs, type ShipOptions } from './ship/options.js';
 import { registerShipperMetrics } from './ship/outputs.js';
-import { openLiveAnalytics, type LiveAnalyticsOptions } from './live-analytics.js';
+import {
+  analyticsSection, analyticsWanted, checkAnalyticsConfig, openAnalyticsStage, type AnalyticsFlags, type AnalyticsStage, type StageAlert,
+} from './analytics-stage.js';
 import type { Shipper } from './ship/shipper.js';
 
 /** Capture clock lag behind wall time when idle: longer than a packet can wait in a kernel block. */
@@ -64,45 +66,32 @@ const MAX_PENDING_SUBMITS = 4;
 const SHIP_STALL_MS = 60_000;
 /** A shard task pending longer than this = a hung worker (/readyz). */
 const WORKER_STALL_MS = 30_000;
+/** Interim records every 30 s while detections run (as replay, sensor/cli.ts): they judge long transfers on them. */
+const ANALYTICS_ACTIVE_TIMEOUT = 30;
 /** Live capture chunks: 4 MiB of packet bytes, 16384 index entries. */
 const CHUNK_BYTES = 4 << 20;
 const CHUNK_PACKETS = 16384;
 
-/** An alert as the analytics stage raises it (models/alerts Alert; sensor/export/syslog.ts AlertLike), at least these fields. */
-export interface AlertRecord {
-  ts: number;
-  id: string;
-  type: string;
-  category: string;
-  severity: number;
-  summary: string;
-}
-
-/** What the analytics stage (baselines, detections) gets from `live`. */
+/** What an analytics stage gets from `live`. */
 export interface AnalyticsContext {
   config: SensorConfig;
   log: Logger;
   /** Sends an alert to the outputs (shipper's `alerts` stream, syslog) and counts it in ndr_alerts_total. */
-  alert(record: AlertRecord): void;
-  /** ndr_baseline_hosts. */
-  setBaselineHosts(n: number): void;
+  alert(a: StageAlert): void;
 }
 
-/** The analytics stage as `live` drives it (built by the analytics component). */
-export interface AnalyticsStage {
-  /** The records of each finished shard task, main thread, in emission order per shard. */
-  records(flows: readonly object[], events: readonly object[]): void;
-  /** SIGHUP with a validated config (allowlists, thresholds). Throw to refuse it: then nothing changes anywhere. */
-  reload?(config: SensorConfig): void;
-  /** Once a second: the capture clock (seconds, as the records' ts) and wall time (ms). */
-  tick?(captureTs: number, nowMs: number): void;
-  /** At SIGTERM/SIGINT, after the last flows: save the baseline. */
-  finish?(): Promise<void>;
+/**
+ * The analytics stage as `live` drives it: sensor/analytics-stage.ts's stage (records per shard
+ * result with the shard's clock, finish at SIGTERM, stats().hosts → ndr_baseline_hosts), plus
+ * SIGHUP: `reload` gets the new validated config; throwing refuses the whole reload.
+ */
+export interface LiveAnalyticsStage extends AnalyticsStage {
+  reload?(config: SensorConfig): void | Promise<void>;
 }
 
 export interface LiveHooks {
-  /** The analytics stage; default: models/analytics with --baseline/--learn/--alerts-out/--cases-out (unless --no-analytics). */
-  analytics?: (ctx: AnalyticsContext) => AnalyticsStage | Promise<AnalyticsStage>;
+  /** Replaces the default stage (openAnalyticsStage when analytics is wanted): embedding, tests. */
+  analytics?: (ctx: AnalyticsContext) => LiveAnalyticsStage | Promise<LiveAnalyticsStage>;
 }
 
 class UsageError extends Error {}
@@ -117,8 +106,7 @@ interface LiveArgs {
   workers: number;
   uidSeed?: number;
   ship: ShipOptions;
-  /** null: --no-analytics. */
-  analytics: LiveAnalyticsOptions | null;
+  analytics: AnalyticsFlags;
 }
 
 function intArg(v: unknown, name: string, min: number, max: number): number | undefined {
@@ -173,7 +161,6 @@ async function parseLiveArgs(argv: string[]): Promise<LiveArgs> {
         learn: { type: 'boolean' },
         'alerts-out': { type: 'string' },
         'cases-out': { type: 'string' },
-        'no-analytics': { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -182,6 +169,7 @@ async function parseLiveArgs(argv: string[]): Promise<LiveArgs> {
   const v = parsed.values;
   const config = await loadConfig(v.config);
   const settings = liveSettings(config);
+  await checkAnalyticsConfig(config);
   if (taken.values['--sensor-id'] === undefined && taken.values['--ship'] !== undefined) taken.values['--sensor-id'] = config.sensor_id;
   let ship: ShipOptions;
   try {
@@ -189,6 +177,10 @@ async function parseLiveArgs(argv: string[]): Promise<LiveArgs> {
   } catch (e) {
     if (e instanceof OptionError) throw new UsageError(e.message);
     throw e;
+  }
+  const analytics: AnalyticsFlags = { alertsOut: v['alerts-out'], casesOut: v['cases-out'], baseline: v.baseline, learn: v.learn === true };
+  if (analyticsWanted(analytics, ship.ship !== undefined || ship.syslog !== undefined) && !config.given.includes('timeouts.active')) {
+    config.timeouts.active = ANALYTICS_ACTIVE_TIMEOUT;
   }
   return {
     flags,
@@ -200,7 +192,7 @@ async function parseLiveArgs(argv: string[]): Promise<LiveArgs> {
     workers: intArg(v.workers, 'workers', 1, 64) ?? Math.max(1, availableParallelism() - 1),
     uidSeed: intArg(v['uid-seed'], 'uid-seed', 0, 2 ** 31),
     ship,
-    analytics: v['no-analytics'] === true ? null : { baselineFile: v.baseline, learn: v.learn === true, alertsOut: v['alerts-out'], casesOut: v['cases-out'] },
+    analytics,
   };
 }
 
@@ -210,7 +202,8 @@ export async function runLive(argv: string[], hooks: LiveHooks = {}): Promise<nu
   try {
     a = await parseLiveArgs(argv);
   } catch (e) {
-    if (e instanceof UsageError || e instanceof ConfigError) {
+    // The analytics section's validator has its own ConfigError (listing every bad key).
+    if (e instanceof UsageError || e instanceof ConfigError || (e instanceof Error && e.name === 'ConfigError')) {
       process.stderr.write(`ndr-sensor: ${e.message}\n`);
       return 2;
     }
@@ -228,7 +221,7 @@ class LiveSensor {
   private readonly liveMetrics: LiveMetrics;
   private out: RecordOutputs | null = null;
   private runtime: LiveRuntime | null = null;
-  private stage: AnalyticsStage | null = null;
+  private stage: LiveAnalyticsStage | null = null;
   private timer: NodeJS.Timeout | null = null;
   private lastBatchAt = Date.now();
   private pendingSubmits = 0;
@@ -313,18 +306,19 @@ class LiveSensor {
     }
     const shipper = this.out.outputs?.shipper ?? null;
     if (shipper !== null) registerShipperMetrics(this.metrics.registry, shipper.stats);
-    const factory = this.hooks.analytics ?? (a.analytics === null ? undefined : (ctx: AnalyticsContext) => openLiveAnalytics(a.analytics!, ctx));
+    const outputs = this.out.outputs;
+    const wanted = analyticsWanted(a.analytics, outputs !== null && (a.ship.ship !== undefined || a.ship.syslog !== undefined));
+    const factory = this.hooks.analytics ?? (wanted ? (ctx: AnalyticsContext) => this.openStage(ctx) : undefined);
     if (factory !== undefined) {
-      let stage: AnalyticsStage;
+      let stage: LiveAnalyticsStage;
       try {
         stage = await factory({
           config: a.config,
           log: log.child({ component: 'analytics' }),
           alert: (r) => {
             this.metrics.onAlert(r.category, r.severity);
-            this.out?.outputs?.alert(r);
+            outputs?.alert(r);
           },
-          setBaselineHosts: (n) => this.metrics.setBaselineHosts(n),
         });
       } catch (e) {
         log.fatal('cannot start the analytics stage', { err: e });
@@ -334,7 +328,8 @@ class LiveSensor {
         return (e as Error).name === 'ConfigError' ? 2 : 1;
       }
       this.stage = stage;
-      this.pipeline.addObserver({ result: (_s, r) => stage.records(r.flows, r.events) });
+      this.pipeline.addSink({ result: (shard, flows, events, clock) => stage.result(shard, flows, events, clock) });
+      log.info('analytics running', { baseline: a.analytics.baseline ?? null, baseline_status: stage.baselineStatus, learn: a.analytics.learn === true });
     }
 
     const capture: LiveFlags['capture'] = {
@@ -374,6 +369,23 @@ class LiveSensor {
       ship: a.ship.ship ? `${a.ship.ship.host}:${a.ship.ship.port}` : null,
     });
     return null;
+  }
+
+  /** The default stage: sensor/analytics-stage.ts, with a reload that validates the analytics section. */
+  private async openStage(ctx: AnalyticsContext): Promise<LiveAnalyticsStage> {
+    const stage: LiveAnalyticsStage = await openAnalyticsStage(ctx.config, this.a.workers, {
+      ...this.a.analytics, alert: (al) => ctx.alert(al), log: (m) => ctx.log.info(m),
+    });
+    let running = JSON.stringify(analyticsSection(ctx.config));
+    stage.reload = async (cfg) => {
+      await checkAnalyticsConfig(cfg);
+      const next = JSON.stringify(analyticsSection(cfg));
+      if (next !== running) {
+        ctx.log.warn('the analytics section changed: the running stage keeps its settings until the next start');
+        running = next;
+      }
+    };
+    return stage;
   }
 
   private on(sig: NodeJS.Signals, f: () => void): void {
@@ -427,7 +439,7 @@ class LiveSensor {
     const held = this.outputPaused || this.runtime!.captures.some((c) => c.isStalled) || p.batchesInFlight > 0;
     if (!this.stopping && !held && now - this.lastBatchAt >= IDLE_MS) p.tick(now / 1000 - IDLE_LAG_S);
     this.trackShipper(now);
-    this.stage?.tick?.(p.dispatcher.clock, now);
+    if (this.stage !== null) this.metrics.setBaselineHosts(this.stage.stats().hosts ?? 0);
   }
 
   private workersReady(): true | string {
@@ -475,10 +487,11 @@ class LiveSensor {
     try {
       next = await loadConfig(a.configPath);
       settings = liveSettings(next);
+      await checkAnalyticsConfig(next);
       const filter = a.flags.capture.filter ?? settings.bpf ?? '';
       if (filter !== before) this.setFilter(captures, filter, before);
       try {
-        this.stage?.reload?.(next);
+        await this.stage?.reload?.(next);
       } catch (e) {
         if (filter !== before) this.setFilter(captures, before, filter);
         throw e;

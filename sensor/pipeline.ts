@@ -56,6 +56,11 @@ export interface RecordSink {
   events?(records: readonly object[]): void;
   /** Resolves when the sink can take more (backpressure). */
   ready?(): Promise<void>;
+  /**
+   * Each shard result whole: its flows and events, and the capture time `clock` up to which that
+   * shard has handed over everything (for consumers that need both streams in one time order).
+   */
+  result?(shard: number, flows: readonly object[], events: readonly object[], clock: number): void;
 }
 
 export interface PipelineStats {
@@ -268,6 +273,7 @@ export class Pipeline {
     for (const s of this.sinks) {
       if (r.flows.length > 0 && s.flows !== undefined) s.flows(r.flows);
       if (r.events.length > 0 && s.events !== undefined) s.events(r.events);
+      s.result?.(shard, r.flows, r.events, r.clock);
     }
   }
 

@@ -8,6 +8,7 @@ import { JsonLinesWriter } from './output/json-lines.js';
 import type { SensorConfig } from './config.js';
 import { createOutputs, type Outputs } from './ship/outputs.js';
 import type { ShipOptions } from './ship/options.js';
+import { analyticsWanted, openAnalyticsStage, type AnalyticsFlags, type AnalyticsStage } from './analytics-stage.js';
 
 export interface ReplayOptions {
   files: string[];
@@ -21,6 +22,8 @@ export interface ReplayOptions {
   quiet?: boolean;
   /** SOC shipping, IPFIX and syslog (all optional). */
   ship?: ShipOptions;
+  /** Baselines and detections (run when any flag is given or alerts have a destination). */
+  analytics?: AnalyticsFlags;
 }
 
 export interface ReplaySummary {
@@ -39,6 +42,10 @@ export interface ReplaySummary {
   decode: Record<string, number>;
   /** One line about shipping (acknowledged, spooled) when outputs leave the box. */
   ship: string | null;
+  /** Alerts raised (null when the analytics stage did not run) and by severity 0–10. */
+  alerts: number | null;
+  alertsBySeverity: number[];
+  baseline: string | null;
   exitCode: number;
 }
 
@@ -101,6 +108,21 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
   const fileReader = new CaptureFileReader(o.files, pipeline.chunks);
   const out = await attachRecordOutputs(pipeline, { flowsOut: o.flowsOut, eventsOut: o.eventsOut, ship: o.ship });
   let shipLine: string | null = null;
+  let stage: AnalyticsStage | null = null;
+  const af = o.analytics ?? {};
+  const outputs = out.outputs;
+  const ship = o.ship;
+  if (analyticsWanted(af, outputs !== null && (ship?.ship !== undefined || ship?.syslog !== undefined))) {
+    try {
+      stage = await openAnalyticsStage(o.config, o.workers, { ...af, alert: outputs === null ? undefined : (a) => outputs.alert(a) });
+    } catch (e) {
+      await pipeline.close();
+      await out.close();
+      throw e;
+    }
+    const st = stage;
+    pipeline.addSink({ result: (shard, flows, events, clock) => st.result(shard, flows, events, clock) });
+  }
 
   const t0 = performance.now();
   const progress = process.stderr.isTTY && !o.quiet ? new Progress() : null;
@@ -131,6 +153,8 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
   } finally {
     progress?.clear();
     await pipeline.close();
+    // The stage goes first: its last alerts still go out through the outputs.
+    await stage?.finish();
     shipLine = await out.close();
   }
   const elapsedS = (performance.now() - t0) / 1000;
@@ -150,6 +174,9 @@ export async function runReplay(o: ReplayOptions): Promise<ReplaySummary> {
     damageNotes: damage.notes,
     decode: d.reasonCounts(),
     ship: shipLine,
+    alerts: stage === null ? null : stage.alerts,
+    alertsBySeverity: stage === null ? [] : [...stage.alertsBySeverity],
+    baseline: stage === null || af.baseline === undefined ? null : `${af.baseline} (${stage.baselineStatus}${af.learn === true ? ', learning' : ''})`,
     exitCode,
   };
 }
@@ -184,6 +211,11 @@ export function formatSummary(s: ReplaySummary): string {
   for (const n of s.damageNotes.slice(0, 10)) lines.push(`  ${n}`);
   const dec = Object.entries(s.decode);
   if (dec.length > 0) lines.push(`not flowed   ${dec.map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  if (s.alerts !== null) {
+    const sev = s.alertsBySeverity.map((n, i) => [i, n]).filter(([, n]) => n > 0).reverse();
+    lines.push(`alerts       ${s.alerts.toLocaleString('en')}${sev.length > 0 ? ` (severity ${sev.map(([i, n]) => `${i}: ${n}`).join(', ')})` : ''}`);
+  }
+  if (s.baseline !== null) lines.push(`baseline     ${s.baseline}`);
   if (s.ship !== null) lines.push(`shipping     ${s.ship}`);
   return lines.join('\n') + '\n';
 }

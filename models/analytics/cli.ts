@@ -82,7 +82,11 @@ async function* lines(path: string, kind: 'flow' | 'event', bad: { n: number }):
   }
 }
 
-export async function runAnalyze(argv: string[]): Promise<number> {
+/**
+ * `loadSection` reads the analytics configuration from a config file; the sensor passes its own
+ * loader (which validates the whole file and fills in sensor_id, internal_networks and zones).
+ */
+export async function runAnalyze(argv: string[], loadSection: (path: string) => Promise<unknown> = async (p) => loadAnalyticsSection(p)): Promise<number> {
   const args = parseAnalyzeArgs(argv);
   if (typeof args === 'string') {
     process.stderr.write(args + '\n');
@@ -90,8 +94,12 @@ export async function runAnalyze(argv: string[]): Promise<number> {
   }
   let config: unknown = {};
   try {
-    if (args.config) config = loadAnalyticsSection(args.config);
+    if (args.config) config = await loadSection(args.config);
   } catch (e) {
+    if (e instanceof Error && e.name === 'ConfigError') {
+      process.stderr.write(`ndr-sensor: ${e.message}\n`);
+      return 2;
+    }
     process.stderr.write(`ndr-sensor: cannot read config ${args.config}: ${(e as Error).message}\n`);
     return 2;
   }

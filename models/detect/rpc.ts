@@ -30,7 +30,7 @@ const UUID_NAMES: Record<string, string> = {
   '1ff70682-0a51-30e8-076d-740be8cee98b': 'atsvc',
   '378e52b0-c0a9-11cf-822d-00aa0051e40f': 'sasec',
   '9556dc99-828c-11cf-a37e-00aa003240c7': 'iwbemservices',
-  'e3514235-4b06-11d1-ab04-00c04fd2dcd2': 'drsuapi',
+  'e3514235-4b06-11d1-ab04-00c04fc2dcd2': 'drsuapi',
   '12345678-1234-abcd-ef00-01234567cffb': 'netlogon',
   '12345778-1234-abcd-ef00-0123456789ac': 'samr',
   '12345778-1234-abcd-ef00-0123456789ab': 'lsarpc',

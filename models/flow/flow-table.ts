@@ -243,9 +243,13 @@ export class FlowTable {
         continue;
       }
       if (s.interimAt[f] <= now) {
-        this.stats.interim++;
-        this.emit(buildConnRecord(s, f, this.internal, true, this.cfg.communityIdSeed));
         const period = this.cfg.activeTimeout;
+        // Only flows with packets in the period just ended: an idle flow's record would repeat
+        // the previous one (its end comes with the inactivity timeout).
+        if (s.lastTs[f] > s.interimAt[f] - period) {
+          this.stats.interim++;
+          this.emit(buildConnRecord(s, f, this.internal, true, this.cfg.communityIdSeed));
+        }
         let next = s.interimAt[f] + period;
         if (next <= now) next = now + period;
         s.interimAt[f] = next;

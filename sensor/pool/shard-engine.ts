@@ -70,6 +70,7 @@ export class ShardEngine {
       interim: st.interim,
       dropped: st.dropped,
       busyMs: performance.now() - t0,
+      clock: task.clock,
       ret: task.ts.byteLength > 0 ? [task.ts.buffer as ArrayBuffer, task.ent.buffer as ArrayBuffer] : [],
     };
   }

@@ -42,6 +42,8 @@ export interface ShardResult {
   dropped: number;
   /** Milliseconds the worker spent on this task (busy ratio). */
   busyMs: number;
+  /** The task's capture clock: this shard has emitted everything up to this time. */
+  clock: number;
   /** The task's `ts` and `ent` buffers, handed back for reuse by the dispatcher (transferred). */
   ret: ArrayBuffer[];
 }

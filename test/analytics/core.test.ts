@@ -108,7 +108,7 @@ describe('DCE-RPC classification', () => {
     expect(classifyRpc(ev('atsvc', 'JobAdd'))).toBe('at_job');
     expect(classifyRpc(ev('svcctl', 'CreateServiceW'))).toBe('svc_create');
     expect(classifyRpc(ev('svcctl', 'RCreateServiceWOW64W'))).toBe('svc_create');
-    expect(classifyRpc(ev('unknown-e3514235-4b06-11d1-ab04-00c04fd2dcd2', 'unknown-3'))).toBe('dcsync');
+    expect(classifyRpc(ev('unknown-e3514235-4b06-11d1-ab04-00c04fc2dcd2', 'unknown-3'))).toBe('dcsync');
     expect(classifyRpc(ev('IWbemServices', 'ExecMethod'))).toBe('wmi_exec');
     expect(classifyRpc(ev('IWbemServices', 'ExecQuery'))).toBeNull();
     expect(classifyRpc(ev('', 'opnum_0', '\\PIPE\\atsvc'))).toBe('at_job');

@@ -1,6 +1,6 @@
 /**
  * Issue 4, acceptance 2 — real third-party captures (../shared/pcaps, see its MANIFEST.tsv):
- * pcap → bin/ndr-sensor replay (flows + events) → a fresh analytics stage with no baseline.
+ * pcap → bin/ndr-sensor replay --alerts-out (the analytics stage inline, no baseline).
  *  - sv_smb2-04_20171220_smb_at_schedule.pcap ("at" job over \PIPE\atsvc, NetrJobAdd) raises the
  *    remote scheduled-task alert (T1053.002) from the right host to the right host; tshark's own
  *    decode of the capture is the independent reference for who called JobAdd on whom.
@@ -13,27 +13,28 @@
  *  - No other capture of the corpus raises an alert of severity ≥ 7.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Analytics, type Alert } from '../../models/analytics/index.js';
+import type { Alert } from '../../models/analytics/index.js';
 import { CORPUS, corpusAvailable, corpusCaptures } from '../conformance/corpus.js';
 import { runSensor } from '../helpers/run-sensor.js';
 
+/** The sensor's own path: replay with the analytics stage inline (`--alerts-out`), no baseline. */
 function analyse(file: string): Alert[] {
-  const run = runSensor(['replay', join(CORPUS, file)], { events: true, timeoutMs: 60_000 });
-  expect(run.signal).toBeNull();
-  const items = [
-    ...run.flows.map((r) => ({ k: Number(r.ts ?? 0) + Number(r.duration ?? 0), flow: r })),
-    ...run.events.map((r) => ({ k: Number(r.ts ?? 0), event: r })),
-  ].sort((a, b) => a.k - b.k);
-  const alerts: Alert[] = [];
-  const a = new Analytics({}, { onAlert: (x) => alerts.push(x), onError: (t, e) => { throw new Error(`${t}: ${String(e)}`); } });
-  for (const it of items) {
-    if ('flow' in it) a.onFlow(it.flow as never);
-    else a.onEvent(it.event as never);
+  const dir = mkdtempSync(join(tmpdir(), 'ndr-corpus-alerts-'));
+  try {
+    const out = join(dir, 'alerts.json');
+    const run = runSensor(['replay', join(CORPUS, file), '--alerts-out', out], { timeoutMs: 60_000 });
+    expect(run.signal).toBeNull();
+    expect(run.status, run.stderr).toBeLessThanOrEqual(1);
+    const alerts = existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Alert) : [];
+    // An alert id is re-emitted with updated counts: keep the last version of each.
+    return [...new Map(alerts.map((x) => [x.id, x])).values()];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  a.flush();
-  return [...new Map(alerts.map((x) => [x.id, x])).values()];
 }
 
 describe.runIf(corpusAvailable() || process.env.CI)('real captures, no baseline', () => {

@@ -1,7 +1,7 @@
 /**
- * Issue 4, acceptance 1 end to end: scenario pcaps → bin/ndr-sensor replay (flows + events) →
- * analytics (analyze, one --baseline across the days) → alerts scored against the generator's
- * labels. Generating and replaying several simulated days takes minutes, so this runs when
+ * Issue 4, acceptance 1 end to end: scenario pcaps → bin/ndr-sensor replay with the analytics
+ * stage inline (one --baseline across the days, --learn on learning days) → alerts scored
+ * against the generator's labels. Generating and replaying several simulated days takes minutes, so this runs when
  * NDR_SCENARIO_E2E=1 (3 learning days here; `node tools/scenarios/e2e.mjs` runs the full week).
  */
 import { mkdtempSync, rmSync } from 'node:fs';

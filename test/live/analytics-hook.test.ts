@@ -1,10 +1,12 @@
 /**
- * The analytics hook of `live` (runLive(argv, { analytics })), with a stand-in stage
- * (test/helpers/analytics-child.mjs) on a veth in network namespaces made by the test: the stage
- * gets every record, its alerts reach ndr_alerts_total and the SOC collector (`alerts` stream), its
- * baseline gauge reaches ndr_baseline_hosts, SIGHUP hands it the new config — and when it refuses
- * one, nothing else changes either (the BPF filter applied first is rolled back) — and SIGTERM lets
- * it finish before shipping is drained.
+ * The analytics stage in `live`, on a veth in network namespaces made by the test:
+ *  - through the stage hook (runLive(argv, { analytics })) with a stand-in stage
+ *    (test/helpers/analytics-child.mjs): it gets every shard result with its capture clock, its
+ *    alerts reach ndr_alerts_total and the SOC collector (`alerts` stream), its baseline size
+ *    reaches ndr_baseline_hosts, SIGHUP hands it the new config — when it (or the analytics
+ *    validator) refuses one, nothing else changes either (the BPF filter applied first is rolled
+ *    back) — and SIGTERM lets it finish before shipping is drained;
+ *  - the real stage (sensor/analytics-stage.ts) on a corpus capture with a known technique.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -36,7 +38,7 @@ describe.skipIf(skipReason !== undefined)('live analytics hook', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'ndr-live-analytics-'));
     const cfg = path.join(dir, 'sensor.yaml');
     const base = 'sensor_id: hook-test\ntimeouts: { tcp: 2, tcp_close_delay: 1, tcp_attempt_delay: 1 }\n';
-    writeFileSync(cfg, `${base}analytics: { threshold: 1 }\n`);
+    writeFileSync(cfg, `${base}analytics: { timeZone: UTC }\n`);
     const kf = keyFile(dir);
     const coll = spawn('ip', ['netns', 'exec', lab.rxNs, BIN, 'collect', '--listen', '127.0.0.1:47998', '--out', path.join(dir, 'out'), '--key-file', kf], { stdio: ['ignore', 'ignore', 'pipe'] });
     kids.push(coll);
@@ -62,15 +64,20 @@ describe.skipIf(skipReason !== undefined)('live analytics hook', () => {
     expect(metric(f, 'ndr_baseline_hosts')).toBeLessThanOrEqual(written);
 
     // A config the stage refuses: nothing changes, not even the filter that was applied before it.
-    writeFileSync(cfg, `${base}capture: { bpf: udp }\nanalytics: { refuse: true }\n`);
+    writeFileSync(cfg, `${base}capture: { bpf: udp }\nanalytics: { sensorId: refuse-me }\n`);
     s.signal('SIGHUP');
     const refused = await s.waitLog((l) => l.msg.startsWith('config reload failed'));
     expect(refused.err).toMatchObject({ message: 'analytics refuses this config' });
     await tcpreplayAsync(link.txNs, link.txIf, WIKI, ['--topspeed']);
     await until(async () => (metric((await scrapeIn(link.rxNs, port)).families, 'ndr_capture_packets_total', { interface: link.rxIf }) === 2 * sent ? true : undefined),
       10_000, 'every packet of the second replay (the udp filter was rolled back)');
+    // An analytics section the analytics validator refuses (unknown key): refused before the stage sees it.
+    writeFileSync(cfg, `${base}analytics: { timeZon: UTC }\n`);
+    s.signal('SIGHUP');
+    await until(() => (s.logs.filter((l) => l.msg.startsWith('config reload failed')).length === 2 ? true : undefined), 10_000, 'second refusal');
+    expect(JSON.stringify(s.logs.filter((l) => l.msg.startsWith('config reload failed'))[1].err)).toMatch(/analytics\.timeZon: unknown key/);
     // One it takes.
-    writeFileSync(cfg, `${base}analytics: { threshold: 2 }\n`);
+    writeFileSync(cfg, `${base}analytics: { timeZone: Europe/Berlin }\n`);
     s.signal('SIGHUP');
     await s.waitLog((l) => l.msg === 'config reloaded');
 
@@ -78,7 +85,7 @@ describe.skipIf(skipReason !== undefined)('live analytics hook', () => {
     expect(exit.code, s.stderr).toBe(0);
     const seen = JSON.parse(readFileSync(seenFile, 'utf8'));
     const flows = readJsonLines(flowsOut);
-    expect(seen).toMatchObject({ finished: true, initial: { threshold: 1 }, reloads: [{ threshold: 2 }], flows: flows.length });
+    expect(seen).toMatchObject({ finished: true, initial: { timeZone: 'UTC' }, reloads: [{ timeZone: 'Europe/Berlin' }], flows: flows.length });
     expect(seen.alerts).toBe(flows.filter((r) => r.proto === 'tcp').length);
     // Alerts raised during the final flush were shipped too: shipping drains after the stage finished.
     const shipped = readRecords(path.join(dir, 'out'), 'hook-test', 'alerts');
@@ -93,7 +100,7 @@ if (skipReason !== undefined) {
   });
 }
 
-describe.skipIf(skipReason !== undefined)('live with the analytics stage (models/analytics, the default)', () => {
+describe.skipIf(skipReason !== undefined)('live with the analytics stage (sensor/analytics-stage.ts)', () => {
   let lab: NetnsLab;
   const sensors: LiveSensor[] = [];
   beforeAll(() => {

@@ -187,6 +187,27 @@ describe('flow lifecycle', () => {
     expect(interim[0].orig_pkts).toBeLessThan(interim[1].orig_pkts);
   });
 
+  it('skips the interim record of a period in which the flow was idle', () => {
+    // A TCP connection (5 min inactivity timeout) with packets at 0-2 s and at 45 s, active
+    // timeout 30 s: the period (0, 30] had packets → record; (30, 60] had one → record;
+    // (60, 90] and later none → no record until the final one.
+    const { t, out } = table({ activeTimeout: 30 });
+    const c = (flags: number, seq: number, ack: number, ts: number, payload = 0) =>
+      t.process(decoded(tcpFrame({ src: C, dst: S, sport: 40000, dport: 2575, flags, seq, ack, payload })), ts);
+    const s = (flags: number, seq: number, ack: number, ts: number) =>
+      t.process(decoded(tcpFrame({ src: S, dst: C, sport: 2575, dport: 40000, flags, seq, ack })), ts);
+    c(SYN, 100, 0, 1000);
+    s(SYN | ACK, 500, 101, 1000.001);
+    c(ACK, 101, 501, 1000.002);
+    c(ACK | PSH, 101, 501, 1002, 100);
+    c(ACK | PSH, 201, 501, 1045, 100);
+    t.advance(1200);
+    const interim = out.filter((r) => r.interim === true);
+    expect(interim.map((r) => r.orig_pkts)).toEqual([3, 4]);
+    t.flush();
+    expect(out.filter((r) => r.interim === undefined)).toHaveLength(1);
+  });
+
   it('pairs ICMP echo request and reply; unreachable messages are one-way', () => {
     const { t, out } = table();
     t.process(decoded(icmpFrame(C, S, 8, 0, 56)), 1);

@@ -1,7 +1,8 @@
 /**
  * Shipping end to end through the real CLI: `ndr-sensor collect` receives what
  * `ndr-sensor replay --ship` sends on loopback, and its output equals the replay's --flows-out
- * record for record (compared by uid and content) — nothing lost, nothing duplicated.
+ * record for record (compared by content) — nothing lost, nothing duplicated — and so do the
+ * alerts of the analytics stage.
  */
 import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
@@ -28,16 +29,24 @@ describe('replay --ship → collect', () => {
     });
     try {
       const r = spawnSync(BIN, ['replay', join(REPO, 'pcaps', 'hospital-sample.pcap'), '--ship', `udp://127.0.0.1:${port}`, '--key-file', kf,
-        '--spool', join(dir, 'spool'), '--sensor-id', 'test-sensor', '--flows-out', join(dir, 'flows.json')], { encoding: 'utf8', timeout: 60_000 });
+        '--spool', join(dir, 'spool'), '--sensor-id', 'test-sensor', '--flows-out', join(dir, 'flows.json'),
+        '--alerts-out', join(dir, 'alerts.json')], { encoding: 'utf8', timeout: 60_000 });
       expect(r.status, r.stderr).toBe(0);
       expect(r.stderr).toMatch(/shipping\s+ship: all \d+ batch\(es\) \(\d+ records\) acknowledged/);
       const local = readJsonLines(join(dir, 'flows.json'));
       const shipped = readRecords(join(dir, 'out'), 'test-sensor', 'flows');
       expect(local.length).toBeGreaterThan(200);
       expect(shipped.length).toBe(local.length);
-      const byUid = new Map(shipped.map((x) => [x.uid as string, x]));
-      expect(byUid.size).toBe(shipped.length);
-      for (const rec of local) expect(byUid.get(rec.uid as string)).toEqual(rec);
+      // Record for record, content included; a uid repeats only on interim records (the detections
+      // run when shipping, so long flows are also reported every 30 s), never on the final one.
+      const canon = (l: Record<string, unknown>[]) => l.map((x) => JSON.stringify(x, Object.keys(x).sort())).sort();
+      expect(canon(shipped)).toEqual(canon(local));
+      const finals = shipped.filter((x) => x.interim === undefined).map((x) => x.uid);
+      expect(new Set(finals).size).toBe(finals.length);
+      // Alerts of the analytics stage travel on their own stream, exactly as written locally.
+      const localAlerts = readJsonLines(join(dir, 'alerts.json'));
+      expect(localAlerts.length).toBeGreaterThan(0);
+      expect(canon(readRecords(join(dir, 'out'), 'test-sensor', 'alerts'))).toEqual(canon(localAlerts));
     } finally {
       coll.kill('SIGTERM');
       await new Promise((res) => coll.once('exit', res));

@@ -1,18 +1,16 @@
 #!/usr/bin/env node
 // @ts-check
 /**
- * End-to-end scenario run: generate the captures, replay each day through the sensor
- * (`bin/ndr-sensor replay --flows-out --events-out`, interim records every 30 s), run the
- * analytics stage over the outputs day by day on one `--baseline` file (learning days with
- * `--learn`), and score the alerts against the generator's labels.
+ * End-to-end scenario run: generate the captures, replay each day through the sensor with the
+ * analytics stage inline (`bin/ndr-sensor replay --baseline --alerts-out`, learning days with
+ * `--learn`, one baseline file carried from day to day, interim records every 30 s), and score
+ * the alerts against the generator's labels.
  *
  *   node tools/scenarios/e2e.mjs [--out DIR] [--learn-days N] [--test-days N] [--seed N]
  *
  * Needs `npm run build`. Prints the recall/false-positive table; writes DIR/score.json; exits 1
  * when an attack is missed, alerted later than 60 s after its evidence, or normal traffic raises
  * more than 1 alert of severity ≥ 7 per simulated day per 1,000 hosts.
- * When `replay` gains `--alerts-out/--baseline/--learn`, run the analytics inline instead of
- * `analyze` (same flags, same files).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
@@ -41,21 +39,17 @@ export async function runE2E(o = {}) {
   const cfgPath = join(out, 'sensor-config.json');
   writeFileSync(cfgPath, JSON.stringify({ sensor_id: 'klinikum-nord-core', timeouts: { active: 30 }, analytics }, null, 1));
   const baseline = join(out, 'baseline.gz');
-  const alertsOut = join(out, 'alerts.jsonl');
-  for (const f of [baseline, alertsOut]) if (existsSync(f)) rmSync(f);
-  const { runAnalyze } = await import(join(REPO, 'dist/models/analytics/cli.js'));
+  if (existsSync(baseline)) rmSync(baseline);
+  const alerts = [];
   for (const d of m.days) {
-    const flows = join(out, `${d.name}.conn.json`);
-    const events = join(out, `${d.name}.events.json`);
-    // a day replays in seconds; a replay still running after 5 minutes has hung
-    const r = spawnSync(join(REPO, 'bin/ndr-sensor'), ['replay', '--config', cfgPath, join(out, d.pcap), '--flows-out', flows, '--events-out', events], { encoding: 'utf8', timeout: 300_000 });
-    if (r.status !== 0) throw new Error(r.status === null ? `replay of ${d.pcap} hung (killed after 300 s by ${r.signal})` : `replay of ${d.pcap} failed (exit ${r.status}): ${r.stderr}`);
-    const args = ['--flows', flows, '--events', events, '--config', cfgPath, '--baseline', baseline, '--alerts-out', alertsOut];
+    const alertsOut = join(out, `${d.name}.alerts.jsonl`);
+    const args = ['replay', '--config', cfgPath, join(out, d.pcap), '--baseline', baseline, '--alerts-out', alertsOut, '--quiet'];
     if (d.kind === 'learn') args.push('--learn');
-    const rc = await runAnalyze(args);
-    if (rc !== 0) throw new Error(`analyze failed on ${d.name}`);
+    // a day replays in seconds; a replay still running after 5 minutes has hung
+    const r = spawnSync(join(REPO, 'bin/ndr-sensor'), args, { encoding: 'utf8', timeout: 300_000 });
+    if (r.status !== 0) throw new Error(r.status === null ? `replay of ${d.pcap} hung (killed after 300 s by ${r.signal})` : `replay of ${d.pcap} failed (exit ${r.status}): ${r.stderr}`);
+    alerts.push(...readFileSync(alertsOut, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)));
   }
-  const alerts = existsSync(alertsOut) ? readFileSync(alertsOut, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
   const labels = m.days.filter((d) => d.labels).flatMap((d) => JSON.parse(readFileSync(join(out, d.labels), 'utf8')).labels);
   const tests = m.days.filter((d) => d.kind === 'test');
   const s = score(alerts, labels, { days: tests.length, hosts: m.hosts, from: tests[0].start });

@@ -12,7 +12,7 @@ export const IFACES = {
   wbem: { uuid: '9556dc99-828c-11cf-a37e-00aa003240c7', ver: 0, name: 'IWbemServices' },
   wbemLogin: { uuid: 'f309ad18-d86a-11d0-a075-00c04fb68820', ver: 0, name: 'IWbemLevel1Login' },
   scmActivator: { uuid: '000001a0-0000-0000-c000-000000000046', ver: 0, name: 'IRemoteSCMActivator' },
-  drsuapi: { uuid: 'e3514235-4b06-11d1-ab04-00c04fd2dcd2', ver: 4, name: 'drsuapi' },
+  drsuapi: { uuid: 'e3514235-4b06-11d1-ab04-00c04fc2dcd2', ver: 4, name: 'drsuapi' },
   netlogon: { uuid: '12345678-1234-abcd-ef00-01234567cffb', ver: 1, name: 'netlogon' },
   samr: { uuid: '12345778-1234-abcd-ef00-0123456789ac', ver: 1, name: 'samr' },
   lsarpc: { uuid: '12345778-1234-abcd-ef00-0123456789ab', ver: 0, name: 'lsarpc' },
