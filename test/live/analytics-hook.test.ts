@@ -57,8 +57,9 @@ describe.skipIf(skipReason !== undefined)('live analytics hook', () => {
     // The TCP flows expire (idle clock): one alert each, counted, baseline gauge follows the stage.
     const f = await until(async () => {
       const x = (await scrapeIn(link.rxNs, port)).families;
-      return metric(x, 'ndr_alerts_total', { category: 'test', severity: '5' }) === 10 ? x : undefined;
-    }, 15_000, '10 alerts (zeek_wikipedia.pcap has 10 TCP connections)');
+      // (the baseline gauge is refreshed once a second)
+      return metric(x, 'ndr_alerts_total', { category: 'test', severity: '5' }) === 10 && metric(x, 'ndr_baseline_hosts')! >= 10 ? x : undefined;
+    }, 15_000, '10 alerts (zeek_wikipedia.pcap has 10 TCP connections), baseline gauge');
     const written = readJsonLines(flowsOut).length;
     expect(metric(f, 'ndr_baseline_hosts')).toBeGreaterThanOrEqual(10);
     expect(metric(f, 'ndr_baseline_hosts')).toBeLessThanOrEqual(written);
