@@ -8,7 +8,7 @@
 // accounted for (captured + kernel drops = sent) and the workers are idle, then reads /metrics:
 // captured packets/s, kernel drops, capture stalls (workers behind), worker busy ratio, batch
 // latency, and the sensor's CPU time. BENCH_NICE=-5 runs the sensor at the unit's priority;
-// BENCH_ARGS adds live flags (e.g. "--no-analytics").
+// BENCH_ARGS adds live flags (e.g. "--alerts-out /dev/null" runs the analytics stage).
 // Metrics stay on (they are part of the product); bench/live-metrics-overhead.mjs measures their cost.
 import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
