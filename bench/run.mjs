@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // `npm run bench`: end-to-end replay speed as a ratio to `tcpdump -r F -w /dev/null` timed in the
-// same run on the same file, flow counts against the generator's ground truth, and peak RSS.
+// same run on the same file, flow counts against the generator's ground truth, and peak RSS —
+// in three modes: `flows` (packet path only: protocols.enabled false), `protocols` (the default
+// configuration: flows + protocol metadata) and `analytics` (also the detections, --alerts-out).
 // A benchmark, not a test: it prints figures, it asserts nothing.
 //
 // Captures come from ../shared/bench/genbench.py (generated once into $NDR_BENCH_DIR, default
-// /tmp/ndr-bench). Usage: npm run bench [-- --sizes 1m,5m --runs 3 --workers N]
+// /tmp/ndr-bench). Usage: npm run bench [-- --sizes 1m,5m --runs 3 --workers N --modes flows,protocols,analytics]
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -18,6 +20,7 @@ const { values } = parseArgs({
     sizes: { type: 'string', default: '1m,5m' },
     runs: { type: 'string', default: '3' },
     workers: { type: 'string' },
+    modes: { type: 'string', default: 'flows,protocols,analytics' },
     dir: { type: 'string', default: process.env.NDR_BENCH_DIR ?? '/tmp/ndr-bench' },
   },
 });
@@ -47,39 +50,59 @@ function timed(cmd, args) {
 
 const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 
+mkdirSync(values.dir, { recursive: true });
+const flowsOnly = join(values.dir, 'flows-only.json');
+writeFileSync(flowsOnly, JSON.stringify({ protocols: { enabled: false } }));
+const MODES = {
+  flows: ['--config', flowsOnly],
+  protocols: [],
+  analytics: ['--alerts-out', '/dev/null'],
+};
+const modes = values.modes.split(',').filter((m) => {
+  if (!(m in MODES)) throw new Error(`unknown mode ${m} (known: ${Object.keys(MODES).join(', ')})`);
+  return true;
+});
+
 const rows = [];
 for (const size of values.sizes.split(',')) {
   const file = capture(size);
   const truth = JSON.parse(readFileSync(`${file}.json`, 'utf8'));
   const packets = truth.packets_written;
   spawnSync('sh', ['-c', `cat "${file}" > /dev/null`]); // page cache, as the reference figures assume
+  // Each run times tcpdump and then every mode back to back, so a ratio compares figures taken
+  // under the same load.
   const tcpdump = [];
-  const sensor = [];
-  let last = null;
+  const sensor = Object.fromEntries(modes.map((m) => [m, []]));
+  const last = {};
   for (let i = 0; i < runs; i++) {
     tcpdump.push(timed('tcpdump', ['-r', file, '-w', '/dev/null']).s);
-    const args = [join(repo, 'bin', 'ndr-sensor'), 'replay', file, '--flows-out', '/dev/null'];
-    if (values.workers) args.push('--workers', values.workers);
-    last = timed(process.execPath, args);
-    sensor.push(last.s);
+    for (const m of modes) {
+      const args = [join(repo, 'bin', 'ndr-sensor'), 'replay', file, '--flows-out', '/dev/null', ...MODES[m]];
+      if (values.workers) args.push('--workers', values.workers);
+      last[m] = timed(process.execPath, args);
+      sensor[m].push(last[m].s);
+    }
   }
-  const flowsLine = last.stderr.match(/^flows\s+([\d,]+) \(([^;]*);/m);
-  const byProto = Object.fromEntries((flowsLine?.[2] ?? '').split(', ').filter(Boolean).map((x) => {
-    const [k, v] = x.split(' ');
-    return [k, Number(v.replace(/,/g, ''))];
-  }));
   const tcpS = median(tcpdump);
-  const ourS = median(sensor);
-  rows.push({
-    file: `${size} (${(statSync(file).size / 1e6).toFixed(0)} MB)`,
-    'tcpdump Mpps': (packets / tcpS / 1e6).toFixed(2),
-    'sensor Mpps': (packets / ourS / 1e6).toFixed(2),
-    ratio: (tcpS / ourS).toFixed(2),
-    'peak RSS MiB': last.rssMiB.toFixed(0),
-    'tcp flows (truth)': `${byProto.tcp ?? 0} (${truth.flows_by_proto.tcp})`,
-    'udp flows (truth)': `${byProto.udp ?? 0} (${truth.flows_by_proto.udp})`,
-    'icmp flows (truth)': `${byProto.icmp ?? 0} (${truth.flows_by_proto.icmp})`,
-  });
+  for (const m of modes) {
+    const flowsLine = last[m].stderr.match(/^flows\s+([\d,]+) \(([^;]*);/m);
+    const byProto = Object.fromEntries((flowsLine?.[2] ?? '').split(', ').filter(Boolean).map((x) => {
+      const [k, v] = x.split(' ');
+      return [k, Number(v.replace(/,/g, ''))];
+    }));
+    const ourS = median(sensor[m]);
+    rows.push({
+      file: `${size} (${(statSync(file).size / 1e6).toFixed(0)} MB)`,
+      mode: m,
+      'tcpdump Mpps': (packets / tcpS / 1e6).toFixed(2),
+      'sensor Mpps': (packets / ourS / 1e6).toFixed(2),
+      ratio: (tcpS / ourS).toFixed(2),
+      'peak RSS MiB': last[m].rssMiB.toFixed(0),
+      'tcp flows (truth)': `${byProto.tcp ?? 0} (${truth.flows_by_proto.tcp})`,
+      'udp flows (truth)': `${byProto.udp ?? 0} (${truth.flows_by_proto.udp})`,
+      'icmp flows (truth)': `${byProto.icmp ?? 0} (${truth.flows_by_proto.icmp})`,
+    });
+  }
 }
 console.log(`ndr-sensor replay vs tcpdump, median of ${runs} runs each, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 console.table(rows);

@@ -6,11 +6,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import { DEFAULT_INTERNAL_NETWORKS, parseCidr } from '../models/net/networks.js';
+import { ZONE_KINDS, type ZoneKind } from '../models/net/zones.js';
 
 export class ConfigError extends Error {}
 
-export const ZONE_KINDS = ['server', 'workstation', 'medical', 'dmz', 'guest', 'other'] as const;
-export type ZoneKind = (typeof ZONE_KINDS)[number];
+export { ZONE_KINDS, type ZoneKind };
 
 export interface ZoneConfig {
   name: string;

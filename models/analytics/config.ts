@@ -10,9 +10,9 @@ import { LocalClock } from '../baseline/clock.js';
 import { DETECTIONS } from '../detect/registry.js';
 import type { OptionSchema } from '../detect/types.js';
 import { Suppressor, type SuppressRuleConfig } from '../alerts/suppress.js';
+import { ZONE_KINDS, type ZoneKind } from '../net/zones.js';
 
-export const ZONE_KINDS = ['server', 'workstation', 'medical', 'dmz', 'guest', 'other'] as const;
-export type ZoneKind = (typeof ZONE_KINDS)[number];
+export { ZONE_KINDS, type ZoneKind };
 
 export interface ZoneConfig {
   name: string;

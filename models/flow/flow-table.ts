@@ -200,7 +200,9 @@ export class FlowTable {
     const app = this.app;
     if (app !== null && buf !== null && s.appState[f] !== APP_DONE && (info & INFO_OUTER_ONLY) === 0) {
       const cap = e[o + ENT_PAYLOAD_CAPLEN];
-      if (cap > 0 && (proto === 6 || proto === 17)) {
+      // Payload cut off by the snaplen (cap < len, even cap = 0) still goes in: the parser learns
+      // the bytes are lost (a gap) at once, instead of holding later data for a hole that never fills.
+      if (e[o + ENT_PAYLOAD_LEN] > 0 && (proto === 6 || proto === 17)) {
         const isOrig = side === ((s.flags[f] & FL_ORIG_IS_A) !== 0 ? 0 : 1);
         if (proto === 17) {
           app.payload(f, false, isOrig, buf, e[o + ENT_PAYLOAD_OFF], cap, e[o + ENT_PAYLOAD_LEN], 0, ts);
@@ -223,7 +225,7 @@ export class FlowTable {
     selfService: string | null = null): void {
     const vw = vlanWordOf(pkt);
     writeEntry(pkt, this.scratch, 0, 0, 0, vw, this.cfg.vlanInKey, 0);
-    this.processEntry(this.scratch, 0, ts, parentUid, selfUid, selfService);
+    this.processEntry(this.scratch, 0, ts, parentUid, selfUid, selfService, pkt.buf);
   }
 
   /** Fire every timer due at or before `now` (capture time). */

@@ -23,6 +23,7 @@ const RST = 0x04;
 const ACK = 0x10;
 
 const TWO32 = 4294967296;
+const TWO31 = 2147483648;
 /** Zeek's tcp_max_above_hole_without_any_acks and tcp_excessive_data_without_further_acks. */
 const MAX_ABOVE_HOLE_NO_ACKS = 16384;
 const MAX_HOLE_PIECES = 256;
@@ -134,6 +135,12 @@ export class TcpSession {
 
     this.initEndpoint(e, tcpFlags, seq, seqOnePast, ts);
 
+    // The segment's true offset in the stream, for the application parsers. Zeek's relative
+    // numbering (relSeq) is a signed 32-bit distance from the start while the sequence space has
+    // not wrapped, so it reports an underflow for every segment once an endpoint has sent 2 GiB,
+    // which would stop all parsing there (a 4 GB SMB read, a long backup). Counted from the last
+    // sequence number instead, the offset stays right at any size.
+    const streamOff = full(s.lastSeq[e], s.seqWraps[e]) - s.startSeq[e] + seqDelta(seq, s.lastSeq[e]);
     this.underflow = false;
     const relSeq = this.relSeq(e, seq, s.lastSeq[e], s.seqWraps[e]);
     const seqUnderflow = this.underflow;
@@ -177,10 +184,15 @@ export class TcpSession {
     if (tcpFlags & ACK) this.ackReceived(f, p, relAck);
 
     this.dataSeq = -1;
-    if (len > 0 && (tcpFlags & RST) === 0 && !seqUnderflow) {
-      const relDataSeq = tcpFlags & SYN ? relSeq + 1 : relSeq;
-      this.dataSeq = relDataSeq;
-      if (captured) this.dataSent(f, e, relDataSeq, len);
+    if (len > 0 && (tcpFlags & RST) === 0) {
+      if (!seqUnderflow) {
+        const relDataSeq = tcpFlags & SYN ? relSeq + 1 : relSeq;
+        this.dataSeq = relDataSeq;
+        // The content-gap model (missed_bytes) keeps Zeek's numbering, underflow included.
+        if (captured) this.dataSent(f, e, relDataSeq, len);
+      } else if (streamOff >= TWO31) {
+        this.dataSeq = tcpFlags & SYN ? streamOff + 1 : streamOff;
+      }
     }
     this.checkEof(f, e);
 
