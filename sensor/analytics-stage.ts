@@ -29,7 +29,12 @@ export interface StageAlert {
   [k: string]: unknown;
 }
 
+/** Interim-record period (s) when the detections run and the config does not set timeouts.active. */
+export const ANALYTICS_ACTIVE_TIMEOUT = 30;
+
 export interface AnalyticsStageOptions extends AnalyticsFlags {
+  /** Append to --alerts-out/--cases-out instead of truncating (live: restarts keep the history). */
+  append?: boolean;
   /** Every alert, after it was written to --alerts-out (outputs, metrics). */
   alert?: (a: StageAlert) => void;
   log?: (m: string) => void;
@@ -82,8 +87,8 @@ export async function checkAnalyticsConfig(cfg: SensorConfig): Promise<void> {
 
 export async function openAnalyticsStage(cfg: SensorConfig, shards: number, o: AnalyticsStageOptions): Promise<AnalyticsStage> {
   const { openAnalyticsSession } = await import('../models/analytics/index.js');
-  const alertsOut = o.alertsOut !== undefined ? new JsonLinesWriter(o.alertsOut) : null;
-  const casesOut = o.casesOut !== undefined ? new JsonLinesWriter(o.casesOut) : null;
+  const alertsOut = o.alertsOut !== undefined ? new JsonLinesWriter(o.alertsOut, { append: o.append }) : null;
+  const casesOut = o.casesOut !== undefined ? new JsonLinesWriter(o.casesOut, { append: o.append }) : null;
   const bySeverity = new Array<number>(11).fill(0);
   let alerts = 0;
   const session = openAnalyticsSession({

@@ -11,8 +11,6 @@ import { OptionError, parseShipOptions, takeOutputArgs } from './ship/options.js
 // (a one-minute capture is read in well under a second), and `collect` pulls in prom-client.
 
 const VERSION = '0.1.0';
-/** Interim-record period (s) when the detections run and the config does not set timeouts.active. */
-const ANALYTICS_ACTIVE_TIMEOUT = 30;
 
 const USAGE = `usage: ndr-sensor <command> [options]
 
@@ -138,7 +136,7 @@ async function replay(argv: string[]): Promise<number> {
     baseline: values.baseline as string | undefined,
     learn: values.learn === true,
   };
-  const { analyticsWanted, checkAnalyticsConfig } = await import('./analytics-stage.js');
+  const { ANALYTICS_ACTIVE_TIMEOUT, analyticsWanted, checkAnalyticsConfig } = await import('./analytics-stage.js');
   await checkAnalyticsConfig(config);
   if (analyticsWanted(analytics, ship.ship !== undefined || ship.syslog !== undefined) && !config.given.includes('timeouts.active')) {
     // Detections judge long transfers and tunnels on interim records; at the flow default of

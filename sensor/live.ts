@@ -51,7 +51,7 @@ import { SensorMetrics } from './metrics/registry.js';
 import { OptionError, parseShipOptions, takeOutputArgs, type ShipOptions } from './ship/options.js';
 import { registerShipperMetrics } from './ship/outputs.js';
 import {
-  analyticsSection, analyticsWanted, checkAnalyticsConfig, openAnalyticsStage, type AnalyticsFlags, type AnalyticsStage, type StageAlert,
+  ANALYTICS_ACTIVE_TIMEOUT, analyticsSection, analyticsWanted, checkAnalyticsConfig, openAnalyticsStage, type AnalyticsFlags, type AnalyticsStage, type StageAlert,
 } from './analytics-stage.js';
 import type { Shipper } from './ship/shipper.js';
 
@@ -66,8 +66,6 @@ const MAX_PENDING_SUBMITS = 4;
 const SHIP_STALL_MS = 60_000;
 /** A shard task pending longer than this = a hung worker (/readyz). */
 const WORKER_STALL_MS = 30_000;
-/** Interim records every 30 s while detections run (as replay, sensor/cli.ts): they judge long transfers on them. */
-const ANALYTICS_ACTIVE_TIMEOUT = 30;
 /** Live capture chunks: 4 MiB of packet bytes, 16384 index entries. */
 const CHUNK_BYTES = 4 << 20;
 const CHUNK_PACKETS = 16384;
@@ -374,7 +372,7 @@ class LiveSensor {
   /** The default stage: sensor/analytics-stage.ts, with a reload that validates the analytics section. */
   private async openStage(ctx: AnalyticsContext): Promise<LiveAnalyticsStage> {
     const stage: LiveAnalyticsStage = await openAnalyticsStage(ctx.config, this.a.workers, {
-      ...this.a.analytics, alert: (al) => ctx.alert(al), log: (m) => ctx.log.info(m),
+      ...this.a.analytics, append: true, alert: (al) => ctx.alert(al), log: (m) => ctx.log.info(m),
     });
     let running = JSON.stringify(analyticsSection(ctx.config));
     stage.reload = async (cfg) => {

@@ -174,7 +174,7 @@ export class Pipeline {
     let tasks: ShardTask[];
     try {
       // The dispatcher reads only the PacketBatch fields and `bytes` (it is typed for the reader's batch).
-      tasks = this.dispatcher.split(batch as ReaderBatch, readAt);
+      tasks = this.dispatcher.split(batch, readAt);
     } catch (e) {
       release();
       throw e;

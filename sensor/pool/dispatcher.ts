@@ -20,7 +20,7 @@ import { ETH_IPV4, ETH_IPV6 } from '../../parsers/link/ethernet.js';
 import { UidGenerator } from '../../models/flow/uid.js';
 import { TunnelRegistry } from './tunnel-registry.js';
 import { META_CAPLEN, META_LINK, META_OFF, META_WIRELEN, META_WORDS } from '../capture/batch.js';
-import type { ReaderBatch } from '../capture/file-reader.js';
+import type { PacketBatch } from '../capture/batch.js';
 import {
   ENT_INFO, ENT_L3_OFF, ENT_PAYLOAD_OFF, ENT_TUNNEL, ENT_WORDS, INFO_IN_SIDE, INFO_OUTER_ONLY, type ShardTask,
 } from './shard-task.js';
@@ -180,7 +180,7 @@ export class Dispatcher {
    * Split one capture batch into one task per shard. Synchronous: the batch's index arrays are
    * reused by the reader afterwards, and the chunk stays referenced through the tasks.
    */
-  split(batch: ReaderBatch, readAt: number): ShardTask[] {
+  split(batch: PacketBatch & { bytes: Uint8Array }, readAt: number): ShardTask[] {
     const n = this.cfg.shards;
     const expected = Math.ceil(batch.count / n) + 16;
     for (const b of this.builders) b.reset(expected);
