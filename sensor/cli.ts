@@ -34,7 +34,7 @@ replay options:
   --cases-out FILE      per-host cases (alerts grouped, risk score) as JSON lines
   --baseline FILE       load the baseline at start, save it (atomically) periodically and at the end
   --learn               learning mode: build the baseline; only technique detections alert
-  --ship udp://HOST:PORT  ship flows and events to a collector (needs --key-file)
+  --ship udp://HOST:PORT  ship flows, events and alerts to a collector (needs --key-file)
   --key-file FILE       pre-shared keys, one "KEYID HEX" per line (mode 600)
   --spool DIR           disk spool for unacknowledged batches
   --spool-max-mb N      spool cap (default 1024)
