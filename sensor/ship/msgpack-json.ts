@@ -11,6 +11,7 @@
  * for that one record. Tests compare both paths on the same bytes.
  */
 import { Decoder } from '@msgpack/msgpack';
+import { grow } from './grow.js';
 
 class Slow extends Error {}
 const SLOW = new Slow('slow path');
@@ -70,12 +71,7 @@ export class JsonLinesWriter {
   }
 
   private reserve(n: number): void {
-    if (this.o + n <= this.out.length) return;
-    let size = this.out.length * 2;
-    while (size < this.o + n) size *= 2;
-    const nb = Buffer.allocUnsafe(size);
-    this.out.copy(nb, 0, 0, this.o);
-    this.out = nb;
+    if (this.o + n > this.out.length) this.out = grow(this.out, this.o, n);
   }
   private byte(c: number): void {
     this.reserve(1);
