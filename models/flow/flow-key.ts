@@ -41,7 +41,11 @@ export function writeFlowKey(pkt: Packet, k: Uint32Array, o: number, vlanWord: n
   return srcIsA;
 }
 
-/** 32-bit hash of the key words at `k[o …]` (murmur3-style mixing). */
+/**
+ * 32-bit hash of the key words at `k[o …]` (murmur3-style mixing), returned as a signed int32:
+ * an unsigned value above 2^31 would be boxed on the heap whenever it crosses a call, once per
+ * packet. Stored in a Uint32Array it reads back unsigned; take `>>> 0` for arithmetic.
+ */
 export function hashFlowKey(k: Uint32Array, o: number): number {
   let h = 0x9747b28c;
   for (let i = o; i < o + KEY_WORDS; i++) {
@@ -57,7 +61,7 @@ export function hashFlowKey(k: Uint32Array, o: number): number {
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
-  return h >>> 0;
+  return h | 0;
 }
 
 /** VLAN word of a packet: (vlan+1) << 16 | (inner_vlan+1), 0 when untagged. */

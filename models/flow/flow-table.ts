@@ -99,6 +99,7 @@ export class FlowTable {
   private app: AppLayer | null = null;
   /** Scratch entry for `process(pkt)` (tests, tools). */
   private readonly scratch = new Uint32Array(ENT_WORDS);
+  private readonly tsScratch = new Float64Array(1);
 
   // hash table: flow id per slot, with the slot's hash for cheap backward-shift deletion
   private slots: Int32Array;
@@ -145,7 +146,19 @@ export class FlowTable {
    */
   processEntry(e: Uint32Array, o: number, ts: number, parentUid: string | null, selfUid: string | null,
     selfService: string | null, buf: Uint8Array | null = null): void {
-    if (ts >= this.nextDue) this.advance(ts);
+    this.tsScratch[0] = ts;
+    this.processEntryAt(e, o, this.tsScratch, 0, parentUid, selfUid, selfService, buf);
+  }
+
+  /**
+   * `processEntry` with the time read from `tss[i]`: the hot path's form. A double passed as an
+   * argument to a call V8 does not inline is boxed on the heap, once per packet; read from the
+   * typed array it stays unboxed.
+   */
+  processEntryAt(e: Uint32Array, o: number, tss: Float64Array, i: number, parentUid: string | null,
+    selfUid: string | null, selfService: string | null, buf: Uint8Array | null): void {
+    const ts = tss[i];
+    if (this.hSize > 0 && ts >= this.hTime[0]) this.advance(ts);
     const ko = o + ENT_KEY;
     const h = e[o + ENT_HASH];
     const info = e[o + ENT_INFO];
@@ -169,8 +182,8 @@ export class FlowTable {
     const s = this.store;
     if (proto === 6) {
       const len = e[o + ENT_PAYLOAD_LEN];
-      this.tcp.packet(f, side, e[o + ENT_FLAGS] & 0xff, e[o + ENT_SEQ], e[o + ENT_ACK], e[o + ENT_WIN], len,
-        e[o + ENT_PAYLOAD_CAPLEN] >= len, e[o + ENT_IP_LEN], ts);
+      this.tcp.now = ts;
+      this.tcp.packet(f, side, e, o);
     } else {
       const ep = 2 * f + side;
       s.lastTs[f] = ts;

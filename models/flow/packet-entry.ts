@@ -51,7 +51,8 @@ export const INFO_UDPLEN_SHIFT = 16;
 
 /**
  * Write the entry for `pkt` at `e[o …]`. `base` is added to the packet's offsets (non-zero when
- * the bytes are copied into a side buffer). Returns the key hash (which also picks the shard).
+ * the bytes are copied into a side buffer). Returns the key hash as a signed int32 (see
+ * hashFlowKey; `>>> 0` gives the unsigned value that picks the shard).
  */
 export function writeEntry(pkt: Packet, e: Uint32Array, o: number, base: number, info: number,
   vlanWord: number, vlanInKey: boolean, tref: number): number {

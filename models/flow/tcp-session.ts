@@ -11,6 +11,7 @@
  */
 import { FlowStore, FL_CLOSE_DEFERRED, FL_DEFERRED_GEN_EVENT, FL_ORIG_IS_A, FL_PARTIAL, FL_SEEN_ORIG, FL_SEEN_RESP } from './flow-store.js';
 import { addHistory, addEpHistory, checkEpHistory, scaledHistory } from './conn-history.js';
+import { ENT_ACK, ENT_FLAGS, ENT_IP_LEN, ENT_PAYLOAD_CAPLEN, ENT_PAYLOAD_LEN, ENT_SEQ, ENT_WIN } from './packet-entry.js';
 import {
   HIST_ACK_PKT, HIST_DATA_PKT, HIST_FIN_PKT, HIST_FIN_RST_PKT, HIST_MULTI_FLAG_PKT, HIST_RST_PKT, HIST_SYN_PKT,
   TCP_CLOSED, TCP_ESTABLISHED, TCP_INACTIVE, TCP_PARTIAL, TCP_RESET, TCP_SYN_ACK_SENT, TCP_SYN_SENT,
@@ -95,6 +96,12 @@ export class TcpSession {
   dataSeq = -1;
   /** Set when a packet moved one of the flow's TCP timers (close, half close, reset); read and cleared by the table. */
   timerChanged = false;
+  /**
+   * Capture time of the packet being processed, set by the table before `packet()`. A field, not
+   * an argument: a double passed to a call V8 does not inline is boxed on the heap, and this runs
+   * for every packet (the field's box is updated in place).
+   */
+  now = 0;
 
   /** Zeek's get_relative_seq. Sets `this.underflow` when the number is below the start. */
   private relSeq(e: number, cur: number, last: number, wraps: number): number {
@@ -113,12 +120,21 @@ export class TcpSession {
   }
 
   /**
-   * One TCP segment of flow `f` sent from key side `side`. `len` is the payload length from the
-   * IP header, `captured` whether all of it is in the capture (truncated payloads cannot be
-   * reassembled, exactly as in Zeek).
+   * One TCP segment of flow `f` sent from key side `side`, read from its packet entry `ent[eo …]`
+   * (see packet-entry.ts; the time is `now`). Sequence numbers are read here rather than passed:
+   * half of them exceed the small-integer range and would be boxed on the heap at every call.
+   * `captured`: the payload is all in the capture (truncated payloads cannot be reassembled,
+   * exactly as in Zeek).
    */
-  packet(f: number, side: number, tcpFlags: number, seq: number, ack: number, win: number, len: number,
-    captured: boolean, ipLen: number, ts: number): void {
+  packet(f: number, side: number, ent: Uint32Array, eo: number): void {
+    const tcpFlags = ent[eo + ENT_FLAGS] & 0xff;
+    const seq = ent[eo + ENT_SEQ];
+    const ack = ent[eo + ENT_ACK];
+    const win = ent[eo + ENT_WIN];
+    const len = ent[eo + ENT_PAYLOAD_LEN];
+    const captured = ent[eo + ENT_PAYLOAD_CAPLEN] >= len;
+    const ipLen = ent[eo + ENT_IP_LEN];
+    const ts = this.now;
     const s = this.s;
     const e = 2 * f + side;
     const p = e ^ 1;
@@ -133,7 +149,7 @@ export class TcpSession {
     if (tcpFlags & RST) segLen -= len;
     const seqOnePast = (seq + segLen) >>> 0;
 
-    this.initEndpoint(e, tcpFlags, seq, seqOnePast, ts);
+    this.initEndpoint(e, tcpFlags, seq, seqOnePast);
 
     // The segment's true offset in the stream, for the application parsers. Zeek's relative
     // numbering (relSeq) is a signed 32-bit distance from the start while the sequence space has
@@ -179,7 +195,7 @@ export class TcpSession {
     const deltaLast = this.updateLastSeq(f, e, seqOnePast, tcpFlags, len);
     s.epLastTime[e] = ts;
 
-    const close = this.updateStateMachine(f, e, p, seq, ack, len, deltaLast, isOrigAtArrival, tcpFlags, ts);
+    const close = this.updateStateMachine(f, e, p, seq, ack, len, deltaLast, isOrigAtArrival, tcpFlags);
 
     if (tcpFlags & ACK) this.ackReceived(f, p, relAck);
 
@@ -196,7 +212,7 @@ export class TcpSession {
     }
     this.checkEof(f, e);
 
-    if (close !== 0) this.connectionClosed(f, e, p, close === 2, ts);
+    if (close !== 0) this.connectionClosed(f, e, p, close === 2);
 
     // Zeek's CheckPIA_FirstPacket marks the (arrival-time) direction as seen.
     s.flags[f] |= isOrigAtArrival ? FL_SEEN_ORIG : FL_SEEN_RESP;
@@ -220,7 +236,7 @@ export class TcpSession {
     }
   }
 
-  private initEndpoint(e: number, flags: number, first: number, last: number, ts: number): void {
+  private initEndpoint(e: number, flags: number, first: number, last: number): void {
     const s = this.s;
     switch (s.state[e]) {
       case TCP_INACTIVE:
@@ -326,11 +342,11 @@ export class TcpSession {
 
   /** Returns 0 (no close), 1 (close without event), 2 (close with event). */
   private updateStateMachine(f: number, e: number, p: number, baseSeq: number, ackSeq: number, len: number,
-    deltaLast: number, isOrig: boolean, flags: number, ts: number): number {
+    deltaLast: number, isOrig: boolean, flags: number): number {
     const s = this.s;
     switch (s.state[e]) {
       case TCP_INACTIVE:
-        return this.inactiveState(f, e, p, baseSeq, ackSeq, len, isOrig, flags, ts);
+        return this.inactiveState(f, e, p, baseSeq, ackSeq, len, isOrig, flags);
       case TCP_SYN_SENT:
       case TCP_SYN_ACK_SENT:
       {
@@ -366,7 +382,7 @@ export class TcpSession {
         if (flags & RST && s.state[p] !== TCP_CLOSED) {
           setState(s, e, TCP_RESET);
           if (s.didClose[e] === 0) return 1;
-          s.closeAt[f] = ts; // Zeek's reset timer removes the connection 5 s later
+          s.closeAt[f] = this.now; // Zeek's reset timer removes the connection 5 s later
           this.timerChanged = true;
         }
         return 0;
@@ -376,13 +392,13 @@ export class TcpSession {
   }
 
   private inactiveState(f: number, e: number, p: number, baseSeq: number, ackSeq: number, len: number,
-    isOrig: boolean, flags: number, ts: number): number {
+    isOrig: boolean, flags: number): number {
     const s = this.s;
     let r = 0;
     if (flags & SYN) {
       if (isOrig) {
         setState(s, e, flags & ACK ? TCP_SYN_ACK_SENT : TCP_SYN_SENT);
-        if (s.attemptAt[f] < 0) s.attemptAt[f] = ts;
+        if (s.attemptAt[f] < 0) s.attemptAt[f] = this.now;
       } else {
         if ((flags & ACK) === 0 && s.state[p] === TCP_SYN_ACK_SENT && baseSeq === (s.startSeq[e] >>> 0)) {
           // SYN/SYN-ACK reversal: flip the roles and establish.
@@ -558,13 +574,13 @@ export class TcpSession {
       if (s.flags[f] & FL_CLOSE_DEFERRED) {
         const gen = (s.flags[f] & FL_DEFERRED_GEN_EVENT) !== 0;
         s.flags[f] &= ~FL_CLOSE_DEFERRED;
-        this.connectionClosed(f, e, e ^ 1, gen, s.lastTs[f]);
+        this.connectionClosed(f, e, e ^ 1, gen);
       }
     }
   }
 
   /** Zeek's ConnectionClosed: marks the endpoint closed and decides when the flow goes away. */
-  private connectionClosed(f: number, e: number, p: number, genEvent: boolean, ts: number): void {
+  private connectionClosed(f: number, e: number, p: number, genEvent: boolean): void {
     const s = this.s;
     if (this.dataPending(e)) {
       s.flags[f] |= FL_CLOSE_DEFERRED;
@@ -583,7 +599,6 @@ export class TcpSession {
       s.halfCloseAt[f] = s.lastTs[f];
       this.timerChanged = true;
     }
-    void ts;
   }
 }
 

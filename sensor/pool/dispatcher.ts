@@ -168,6 +168,11 @@ export class Dispatcher {
   private readonly tunnels: TunnelRegistry;
   /** Capture clock: the latest packet timestamp seen (never goes backwards). */
   clock = 0;
+  /**
+   * Time of the packet being dispatched. A field rather than an argument of pushPacket/pushOuter:
+   * a double passed to a call V8 does not inline is boxed on the heap, once per packet.
+   */
+  private curTs = 0;
 
   constructor(private readonly cfg: DispatcherConfig) {
     this.defrag = new Defragmenter(cfg.defrag);
@@ -194,6 +199,7 @@ export class Dispatcher {
       const caplen = meta[m + META_CAPLEN];
       const wirelen = meta[m + META_WIRELEN];
       const ts = tss[i];
+      this.curTs = ts;
       if (ts > this.clock) this.clock = ts;
       st.packets++;
       st.bytes += wirelen;
@@ -247,12 +253,12 @@ export class Dispatcher {
           const isUdp = pkt.tunProto[k] === 17;
           const uid = this.tunnels.uidFor(tunnelKey(pkt, k), ts, isUdp ? this.cfg.udpTimeout : this.cfg.ipTunnelTimeout);
           // The outer UDP datagram of a UDP tunnel is a flow of its own (Zeek logs it).
-          if (isUdp) this.pushOuter(pkt, k, k >= dgLevel ? dg : null, ts, vlan, uid, parentUid);
+          if (isUdp) this.pushOuter(pkt, k, k >= dgLevel ? dg : null, vlan, uid, parentUid);
           parentUid = uid;
         }
         if (r !== Reason.OK) continue;
       }
-      this.pushPacket(pkt, dg, ts, vlan, parentUid, 0);
+      this.pushPacket(pkt, dg, vlan, parentUid, 0);
     }
     this.defrag.expire(this.clock);
     for (let i = 0; i < Reason.COUNT; i++) {
@@ -281,18 +287,18 @@ export class Dispatcher {
    * Append the decoded packet to its shard. The shard follows from the key hash, known only once
    * the entry is written, so the entry is written into the first shard's builder and moved if needed.
    */
-  private pushPacket(p: Packet, dg: Uint8Array | null, ts: number, vlan: number, parentUid: string | null,
+  private pushPacket(p: Packet, dg: Uint8Array | null, vlan: number, parentUid: string | null,
     extraInfo: number): void {
     const n = this.cfg.shards;
     const b0 = this.builders[0];
-    const o0 = b0.next(ts);
+    const o0 = b0.next(this.curTs);
     const h = writeEntry(p, b0.ent, o0, 0, extraInfo, vlan, this.cfg.vlanInKey, 0);
     let b = b0;
     let o = o0;
-    const sh = n === 1 ? 0 : h % n;
+    const sh = n === 1 ? 0 : (h >>> 0) % n;
     if (sh !== 0) {
       b = this.builders[sh];
-      o = b.next(ts);
+      o = b.next(this.curTs);
       b.ent.set(b0.ent.subarray(o0, o0 + ENT_WORDS), o);
       b0.unreserve();
     }
@@ -309,7 +315,7 @@ export class Dispatcher {
   }
 
   /** Account the outer UDP header of tunnel level `k` on its own flow, which takes the tunnel's uid. */
-  private pushOuter(p: Packet, k: number, dg: Uint8Array | null, ts: number, vlan: number, uid: string,
+  private pushOuter(p: Packet, k: number, dg: Uint8Array | null, vlan: number, uid: string,
     parentUid: string | null): void {
     const q = this.outer;
     // Levels entered before a reassembly live in the capture chunk, later ones in the datagram.
@@ -320,14 +326,14 @@ export class Dispatcher {
     if (r !== Reason.OK || decodeTransport(q, false) !== 0) return;
     const n = this.cfg.shards;
     const b0 = this.builders[0];
-    const o0 = b0.next(ts);
+    const o0 = b0.next(this.curTs);
     const h = writeEntry(q, b0.ent, o0, 0, INFO_OUTER_ONLY, vlan, this.cfg.vlanInKey, 0);
     let b = b0;
     let o = o0;
-    const sh = n === 1 ? 0 : h % n;
+    const sh = n === 1 ? 0 : (h >>> 0) % n;
     if (sh !== 0) {
       b = this.builders[sh];
-      o = b.next(ts);
+      o = b.next(this.curTs);
       b.ent.set(b0.ent.subarray(o0, o0 + ENT_WORDS), o);
       b0.unreserve();
     }

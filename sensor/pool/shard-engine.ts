@@ -46,12 +46,12 @@ export class ShardEngine {
       const buf = (ent[o + ENT_INFO] & INFO_IN_SIDE) !== 0 ? side : data;
       const tref = ent[o + ENT_TUNNEL];
       if (tref === 0 || tunnels === null) {
-        table.processEntry(ent, o, tss[i], null, null, null, buf);
+        table.processEntryAt(ent, o, tss, i, null, null, null, buf);
         continue;
       }
       const p = tref & 0xffff;
       const s = tref >>> 16;
-      table.processEntry(ent, o, tss[i], p !== 0 ? tunnels[p - 1] : null, s !== 0 ? tunnels[s - 1] : null,
+      table.processEntryAt(ent, o, tss, i, p !== 0 ? tunnels[p - 1] : null, s !== 0 ? tunnels[s - 1] : null,
         s !== 0 && services !== null ? services[s - 1] : null, buf);
     }
     if (task.clock > 0) table.advance(task.clock);
