@@ -13,8 +13,7 @@
  */
 import { Reason, REASON_NAMES, isBenign } from '../parsers/reasons.js';
 import type { SensorMetrics } from './metrics/registry.js';
-import type { Pipeline, PipelineObserver, WorkerLoss } from './pipeline.js';
-import type { ShardResult } from './pool/shard-task.js';
+import type { Pipeline, PipelineObserver, ShardOutput, WorkerLoss } from './pipeline.js';
 import type { TaskError } from './pool/shard-pool.js';
 import type { SelfAudit } from './live-audit.js';
 
@@ -25,7 +24,6 @@ export class LiveMetrics implements PipelineObserver {
   // Reused per call (the registry reads them synchronously and skips zeros).
   private readonly errs: Record<string, number> = {};
   private readonly skipped: Record<string, number> = {};
-  private readonly events: Record<string, number> = {};
   private lastBusy = 0;
   private lastTick: number;
 
@@ -59,27 +57,20 @@ export class LiveMetrics implements PipelineObserver {
     if (changed) this.metrics.onBatch({ decodeErrors: this.errs, notFlowed: this.skipped });
   }
 
-  result(shard: number, r: ShardResult): void {
+  result(shard: number, out: ShardOutput): void {
+    const r = out.res;
     // Workers count from their start: a restarted worker starts again at 0 (see workerLost).
     const created = r.created - this.lastCreated[shard];
     const evicted = r.evicted - this.lastEvicted[shard];
     this.lastCreated[shard] = r.created;
     this.lastEvicted[shard] = r.evicted;
-    let nev = 0;
-    for (const e of r.events) {
-      const p = (e as { _path?: unknown })._path;
-      const k = typeof p === 'string' ? p : 'unknown';
-      this.events[k] = (this.events[k] ?? 0) + 1;
-      nev++;
-    }
     this.metrics.onBatch({
       flowsCreated: created,
       flowEvictions: evicted,
-      events: nev > 0 ? this.events : undefined,
+      events: r.events.count > 0 ? r.eventsByPath : undefined,
       parserCounters: r.counters,
     });
-    if (nev > 0) for (const k in this.events) this.events[k] = 0;
-    this.audit.flows(r.flows);
+    if (r.flows.count > 0) this.audit.flows(out.flows);
   }
 
   batchDone(readAt: number, packets: number): void {

@@ -16,6 +16,7 @@ import { Dispatcher } from './pool/dispatcher.js';
 import { ShardPool, TaskError, WorkerLostError, type WorkerRestart } from './pool/shard-pool.js';
 import type { ShardConfig } from './pool/shard-engine.js';
 import type { ShardResult, ShardTask } from './pool/shard-task.js';
+import { decodeLines } from './pool/record-lines.js';
 import type { SensorConfig } from './config.js';
 import { defaultFlowTableConfig, likelyServerPortTable } from '../models/flow/flow-table.js';
 import { parseCidr } from '../models/net/networks.js';
@@ -42,8 +43,27 @@ export interface WorkerLoss extends WorkerRestart {
 }
 
 /** Main-thread hooks: per shard result and per finished batch, never per packet. */
+/**
+ * A shard result on the main thread: the worker's counters, and its records decoded from their
+ * JSON lines on first use (once, whoever asks first).
+ */
+export class ShardOutput {
+  private f: readonly object[] | null = null;
+  private e: readonly object[] | null = null;
+
+  constructor(readonly res: ShardResult) {}
+
+  get flows(): readonly object[] {
+    return (this.f ??= decodeLines(this.res.flows));
+  }
+
+  get events(): readonly object[] {
+    return (this.e ??= decodeLines(this.res.events));
+  }
+}
+
 export interface PipelineObserver {
-  result?(shard: number, r: ShardResult): void;
+  result?(shard: number, r: ShardOutput): void;
   /** Every shard finished the batch: `readAt` as given to submit (ms), packets in the batch. */
   batchDone?(readAt: number, packets: number): void;
   workerLost?(loss: WorkerLoss): void;
@@ -54,6 +74,12 @@ export interface PipelineObserver {
 export interface RecordSink {
   flows?(records: readonly object[]): void;
   events?(records: readonly object[]): void;
+  /**
+   * The same records as JSON lines (UTF-8, one per record, "\n"-terminated), for sinks that write
+   * them as they are: a sink with these never makes the pipeline decode the records.
+   */
+  flowLines?(bytes: Uint8Array, count: number): void;
+  eventLines?(bytes: Uint8Array, count: number): void;
   /** Resolves when the sink can take more (backpressure). */
   ready?(): Promise<void>;
   /**
@@ -255,13 +281,9 @@ export class Pipeline {
   private onResult(shard: number, r: ShardResult): void {
     this.dispatcher.recycle(shard, r.ret);
     const st = this.stats;
-    st.flows += r.flows.length;
-    for (const f of r.flows as { proto?: string; interim?: boolean }[]) {
-      if (f.interim === true) continue;
-      const p = f.proto ?? 'other';
-      st.finalByProto[p] = (st.finalByProto[p] ?? 0) + 1;
-    }
-    st.events += r.events.length;
+    st.flows += r.flows.count;
+    for (const p in r.finalByProto) st.finalByProto[p] = (st.finalByProto[p] ?? 0) + r.finalByProto[p];
+    st.events += r.events.count;
     st.activeFlows[shard] = r.active;
     st.flowsCreated[shard] = r.created;
     st.evicted[shard] = r.evicted;
@@ -269,11 +291,20 @@ export class Pipeline {
     st.interim = r.interim;
     st.flowTableDrops = r.dropped;
     st.busyMs[shard] += r.busyMs;
-    for (const o of this.observers) o.result?.(shard, r);
+    const out = new ShardOutput(r);
+    for (const o of this.observers) o.result?.(shard, out);
+    const fl = r.flows.bytes;
+    const ev = r.events.bytes;
     for (const s of this.sinks) {
-      if (r.flows.length > 0 && s.flows !== undefined) s.flows(r.flows);
-      if (r.events.length > 0 && s.events !== undefined) s.events(r.events);
-      s.result?.(shard, r.flows, r.events, r.clock);
+      if (fl !== null) {
+        if (s.flowLines !== undefined) s.flowLines(fl, r.flows.count);
+        else if (s.flows !== undefined) s.flows(out.flows);
+      }
+      if (ev !== null) {
+        if (s.eventLines !== undefined) s.eventLines(ev, r.events.count);
+        else if (s.events !== undefined) s.events(out.events);
+      }
+      s.result?.(shard, out.flows, out.events, r.clock);
     }
   }
 

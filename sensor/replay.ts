@@ -68,8 +68,9 @@ export async function attachRecordOutputs(
   let flowsOut = open(o.flowsOut);
   let eventsOut = open(o.eventsOut);
   // The sinks look the writers up on every call, so reopen() can swap them.
-  if (o.flowsOut !== undefined) pipeline.addSink({ flows: (r) => flowsOut!.write(r), ready: () => flowsOut!.ready() });
-  if (o.eventsOut !== undefined) pipeline.addSink({ events: (r) => eventsOut!.write(r), ready: () => eventsOut!.ready() });
+  // The workers send records as JSON lines: the files get those bytes as they are.
+  if (o.flowsOut !== undefined) pipeline.addSink({ flowLines: (b, n) => flowsOut!.writeLines(b, n), ready: () => flowsOut!.ready() });
+  if (o.eventsOut !== undefined) pipeline.addSink({ eventLines: (b, n) => eventsOut!.writeLines(b, n), ready: () => eventsOut!.ready() });
   let outputs: Outputs | null = null;
   const ship = o.ship;
   if (ship !== undefined && (ship.ship !== undefined || ship.ipfix !== undefined || ship.syslog !== undefined)) {

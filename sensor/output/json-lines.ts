@@ -34,6 +34,14 @@ export class JsonLinesWriter {
     this.stream.write(s);
   }
 
+  /** Records already serialised as JSON lines (UTF-8, each "\n"-terminated: record-lines.ts). */
+  writeLines(bytes: Uint8Array, count: number): void {
+    if (count === 0) return;
+    if (this.failed !== null) throw this.failed;
+    this.records += count;
+    this.stream.write(bytes);
+  }
+
   /** Resolves when the stream can take more. */
   async ready(): Promise<void> {
     if (this.failed !== null) throw this.failed;

@@ -8,6 +8,7 @@ import { NetworkSet, type ParsedCidr } from '../../models/net/network-set.js';
 import type { ConnRecord } from '../../models/flow/conn-record.js';
 import { AppLayer, DEFAULT_APP_LAYER } from '../../models/flow/app-layer.js';
 import { allParsers, DhcpAggregator } from '../../parsers/app/registry.js';
+import { encodeLines } from './record-lines.js';
 import { ENT_INFO, ENT_TUNNEL, ENT_WORDS, INFO_IN_SIDE, type ShardResult, type ShardTask } from './shard-task.js';
 
 export interface ShardConfig {
@@ -59,8 +60,10 @@ export class ShardEngine {
     const events = this.collectEvents(task.clock, task.flush);
     const st = table.stats;
     return {
-      flows: this.out,
-      events,
+      flows: encodeLines(this.out),
+      finalByProto: finalByProto(this.out),
+      events: encodeLines(events),
+      eventsByPath: byPath(events),
       counters: this.app !== null ? this.app.takeCounters() : {},
       packets: task.count,
       active: table.active,
@@ -91,4 +94,24 @@ export class ShardEngine {
     if (flush) for (const d of this.dhcp.flushAll()) out.push(d);
     return out;
   }
+}
+
+function finalByProto(recs: readonly ConnRecord[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const f of recs) {
+    if (f.interim === true) continue;
+    const p = f.proto;
+    out[p] = (out[p] ?? 0) + 1;
+  }
+  return out;
+}
+
+function byPath(events: readonly object[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const e of events) {
+    const p = (e as { _path?: unknown })._path;
+    const k = typeof p === 'string' ? p : 'unknown';
+    out[k] = (out[k] ?? 0) + 1;
+  }
+  return out;
 }

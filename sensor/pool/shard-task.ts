@@ -4,6 +4,8 @@
  * (reassembled datagrams excepted), and no header is decoded twice.
  */
 
+import type { RecordLines } from './record-lines.js';
+
 export * from '../../models/flow/packet-entry.js';
 
 export interface ShardTask {
@@ -27,10 +29,14 @@ export interface ShardTask {
 }
 
 export interface ShardResult {
-  /** Finished (and interim) conn records, in emission order. */
-  flows: object[];
-  /** Protocol events produced while processing this task. */
-  events: object[];
+  /** Finished (and interim) conn records, in emission order, as JSON lines (record-lines.ts). */
+  flows: RecordLines;
+  /** Final records (not interim) by `proto`. */
+  finalByProto: Record<string, number>;
+  /** Protocol events produced while processing this task, as JSON lines. */
+  events: RecordLines;
+  /** Those events by `_path`. */
+  eventsByPath: Record<string, number>;
   /** Parser counters (skipped/malformed input by name) since the previous task. */
   counters: Record<string, number>;
   packets: number;
