@@ -69,6 +69,11 @@ export function tcpConnState(os: number, rs: number, origSize: number, respSize:
 const PROTO_NAMES: Record<number, 'tcp' | 'udp' | 'icmp'> = { 6: 'tcp', 17: 'udp', 1: 'icmp', 58: 'icmp' };
 const KNOWN_TRANSPORTS = new Set([6, 17, 1, 58]);
 
+/** The record's `proto` for an IP protocol number. */
+export function protoName(ipProto: number): ConnRecord['proto'] {
+  return PROTO_NAMES[ipProto] ?? 'unknown_transport';
+}
+
 export function buildConnRecord(s: FlowStore, f: number, internal: NetworkSet, interim: boolean, cidSeed = 0): ConnRecord {
   const k = f * KEY_WORDS;
   const keys = s.keys;
@@ -117,7 +122,7 @@ export function buildConnRecord(s: FlowStore, f: number, internal: NetworkSet, i
     'id.orig_p': origPort,
     'id.resp_h': formatAddr(r0, r1, r2, r3),
     'id.resp_p': respPort,
-    proto: PROTO_NAMES[proto] ?? 'unknown_transport',
+    proto: protoName(proto),
     conn_state: state,
     local_orig: localOrig,
     local_resp: localResp,

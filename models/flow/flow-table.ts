@@ -115,7 +115,8 @@ export class FlowTable {
   constructor(
     private readonly cfg: FlowTableConfig,
     private readonly internal: NetworkSet,
-    private readonly emit: (rec: ConnRecord) => void,
+    /** Receives each record with its IP protocol number and whether it is interim (callers tally without reading the record). */
+    private readonly emit: (rec: ConnRecord, ipProto: number, interim: boolean) => void,
   ) {
     this.store = new FlowStore(Math.min(16384, cfg.maxFlows), cfg.maxFlows);
     this.tcp = new TcpSession(this.store);
@@ -263,7 +264,7 @@ export class FlowTable {
         // the previous one (its end comes with the inactivity timeout).
         if (s.lastTs[f] > s.interimAt[f] - period) {
           this.stats.interim++;
-          this.emit(buildConnRecord(s, f, this.internal, true, this.cfg.communityIdSeed));
+          this.emit(buildConnRecord(s, f, this.internal, true, this.cfg.communityIdSeed), s.proto[f], true);
         }
         let next = s.interimAt[f] + period;
         if (next <= now) next = now + period;
@@ -280,7 +281,7 @@ export class FlowTable {
       const f = this.slots[i];
       if (f === EMPTY) continue;
       if (this.app !== null) this.app.end(f, s.lastTs[f]);
-      this.emit(buildConnRecord(s, f, this.internal, false, this.cfg.communityIdSeed));
+      this.emit(buildConnRecord(s, f, this.internal, false, this.cfg.communityIdSeed), s.proto[f], false);
     }
     // Rebuild empty state.
     for (let i = 0; i < this.slots.length; i++) {
@@ -503,7 +504,7 @@ export class FlowTable {
     const s = this.store;
     if (evicted) this.stats.evicted++;
     if (this.app !== null) this.app.end(f, s.lastTs[f]);
-    this.emit(buildConnRecord(s, f, this.internal, false, this.cfg.communityIdSeed));
+    this.emit(buildConnRecord(s, f, this.internal, false, this.cfg.communityIdSeed), s.proto[f], false);
     this.removeSlot(f);
     s.release(f);
   }

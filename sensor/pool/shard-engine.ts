@@ -5,7 +5,7 @@
  */
 import { FlowTable, type FlowTableConfig } from '../../models/flow/flow-table.js';
 import { NetworkSet, type ParsedCidr } from '../../models/net/network-set.js';
-import type { ConnRecord } from '../../models/flow/conn-record.js';
+import { protoName, type ConnRecord } from '../../models/flow/conn-record.js';
 import { AppLayer, DEFAULT_APP_LAYER } from '../../models/flow/app-layer.js';
 import { allParsers, DhcpAggregator } from '../../parsers/app/registry.js';
 import { encodeLines } from './record-lines.js';
@@ -24,11 +24,21 @@ export interface ShardConfig {
 export class ShardEngine {
   readonly table: FlowTable;
   private out: ConnRecord[] = [];
+  /** Final (not interim) records of the current task by `proto`. */
+  private finals: Record<string, number> = {};
+  /** Events of the current task by `_path`. */
+  private paths: Record<string, number> = {};
   private readonly app: AppLayer | null;
   private readonly dhcp = new DhcpAggregator();
 
   constructor(cfg: ShardConfig) {
-    this.table = new FlowTable(cfg.flow, new NetworkSet(cfg.internalNetworks.map((cidr, id) => ({ cidr, id }))), (r) => this.out.push(r));
+    this.table = new FlowTable(cfg.flow, new NetworkSet(cfg.internalNetworks.map((cidr, id) => ({ cidr, id }))), (r, ipProto, interim) => {
+      this.out.push(r);
+      if (!interim) {
+        const p = protoName(ipProto);
+        this.finals[p] = (this.finals[p] ?? 0) + 1;
+      }
+    });
     this.app = cfg.protocols ? new AppLayer(this.table.store, { ...DEFAULT_APP_LAYER, parsers: allParsers, midstream: cfg.midstream }) : null;
     if (this.app !== null) this.table.attachApp(this.app);
   }
@@ -36,6 +46,38 @@ export class ShardEngine {
   run(task: ShardTask): ShardResult {
     const t0 = performance.now();
     this.out = [];
+    this.finals = {};
+    this.processEntries(task);
+    const table = this.table;
+    if (task.clock > 0) table.advance(task.clock);
+    if (task.flush) table.flush();
+    const events = this.collectEvents(task.clock, task.flush);
+    const st = table.stats;
+    return {
+      flows: encodeLines(this.out),
+      finalByProto: this.finals,
+      events: encodeLines(events),
+      eventsByPath: this.paths,
+      counters: this.app !== null ? this.app.takeCounters() : {},
+      packets: task.count,
+      active: table.active,
+      created: st.created,
+      expired: st.expired,
+      evicted: st.evicted,
+      interim: st.interim,
+      dropped: st.dropped,
+      busyMs: performance.now() - t0,
+      clock: task.clock,
+      ret: task.ts.byteLength > 0 ? [task.ts.buffer as ArrayBuffer, task.ent.buffer as ArrayBuffer] : [],
+    };
+  }
+
+  /**
+   * The per-packet loop, in a function of its own: V8 optimises a long first call on stack, before
+   * the code after the loop has ever run; that code then lacked type feedback and deoptimised on
+   * every later task (seen as hundreds of deopts of `run` per 5M-packet replay).
+   */
+  private processEntries(task: ShardTask): void {
     const table = this.table;
     const ent = task.ent;
     const tss = task.ts;
@@ -55,63 +97,28 @@ export class ShardEngine {
       table.processEntryAt(ent, o, tss, i, p !== 0 ? tunnels[p - 1] : null, s !== 0 ? tunnels[s - 1] : null,
         s !== 0 && services !== null ? services[s - 1] : null, buf);
     }
-    if (task.clock > 0) table.advance(task.clock);
-    if (task.flush) table.flush();
-    const events = this.collectEvents(task.clock, task.flush);
-    const st = table.stats;
-    return {
-      flows: encodeLines(this.out),
-      finalByProto: finalByProto(this.out),
-      events: encodeLines(events),
-      eventsByPath: byPath(events),
-      counters: this.app !== null ? this.app.takeCounters() : {},
-      packets: task.count,
-      active: table.active,
-      created: st.created,
-      expired: st.expired,
-      evicted: st.evicted,
-      interim: st.interim,
-      dropped: st.dropped,
-      busyMs: performance.now() - t0,
-      clock: task.clock,
-      ret: task.ts.byteLength > 0 ? [task.ts.buffer as ArrayBuffer, task.ent.buffer as ArrayBuffer] : [],
-    };
   }
 
   /** Events of this task; DHCP messages are merged into Zeek-style dhcp records first. */
   private collectEvents(clock: number, flush: boolean): object[] {
+    this.paths = {};
     if (this.app === null) return [];
     const raw = this.app.takeEvents();
     const out: object[] = [];
     for (const ev of raw) {
       if (ev._path === 'dhcp_msg') {
-        for (const d of this.dhcp.add(ev)) out.push(d);
+        for (const d of this.dhcp.add(ev)) this.keep(out, d, 'dhcp');
       } else {
-        out.push(ev);
+        this.keep(out, ev, ev._path);
       }
     }
-    if (clock > 0) for (const d of this.dhcp.flush(clock)) out.push(d);
-    if (flush) for (const d of this.dhcp.flushAll()) out.push(d);
+    if (clock > 0) for (const d of this.dhcp.flush(clock)) this.keep(out, d, 'dhcp');
+    if (flush) for (const d of this.dhcp.flushAll()) this.keep(out, d, 'dhcp');
     return out;
   }
-}
 
-function finalByProto(recs: readonly ConnRecord[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const f of recs) {
-    if (f.interim === true) continue;
-    const p = f.proto;
-    out[p] = (out[p] ?? 0) + 1;
+  private keep(out: object[], ev: object, path: string): void {
+    out.push(ev);
+    this.paths[path] = (this.paths[path] ?? 0) + 1;
   }
-  return out;
-}
-
-function byPath(events: readonly object[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const e of events) {
-    const p = (e as { _path?: unknown })._path;
-    const k = typeof p === 'string' ? p : 'unknown';
-    out[k] = (out[k] ?? 0) + 1;
-  }
-  return out;
 }
