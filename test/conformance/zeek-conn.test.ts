@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CORPUS, corpusAvailable, corpusCaptures } from './corpus.js';
-import { readZeekLog } from '../helpers/zeek-tsv.js';
+import { readZeekRaw } from '../helpers/zeek-log.js';
 import { compareConn, type ConnDiff } from '../helpers/conn-compare.js';
 import { runSensor } from '../helpers/run-sensor.js';
 
@@ -31,7 +31,7 @@ describe.runIf(corpusAvailable() || process.env.CI)('conformance with Zeek conn.
     for (const f of files) {
       const run = runSensor(['replay', join(CORPUS, f), '--workers', '1', '--uid-seed', '7', '--quiet']);
       expect(run.status, `${f}: ${run.stderr}`).toBe(0);
-      const r = compareConn(readZeekLog(join(CORPUS, `${f}.zeek-conn.log`)), run.flows);
+      const r = compareConn(readZeekRaw(join(CORPUS, `${f}.zeek-conn.log`)), run.flows);
       total += r.zeekRecords;
       matched += r.matched;
       rows.push(`${f.padEnd(62)} ${String(r.matched).padStart(3)}/${String(r.zeekRecords).padEnd(3)} ${(100 * r.matched / Math.max(1, r.zeekRecords)).toFixed(1)}%`);

@@ -10,8 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CORPUS, corpusAvailable } from './corpus.js';
-import { matchZeek, readZeekLog } from '../helpers/zeek-log.js';
-import { readZeekLog as readTsv } from '../helpers/zeek-tsv.js';
+import { matchZeek, readZeekLog, readZeekRaw } from '../helpers/zeek-log.js';
 import { compareConn } from '../helpers/conn-compare.js';
 import { runSensor } from '../helpers/run-sensor.js';
 
@@ -74,7 +73,7 @@ describe.runIf(corpusAvailable() || process.env.CI)('protocol events and service
         }
       }
       if (defaultScripts(c) && existsSync(join(CORPUS, `${c}.zeek-conn.log`))) {
-        const zconn = readTsv(join(CORPUS, `${c}.zeek-conn.log`));
+        const zconn = readZeekRaw(join(CORPUS, `${c}.zeek-conn.log`));
         if (zconn.length > 0 && 'service' in zconn[0]) {
           const r = compareConn(zconn, run.flows, ['service']);
           svcTotal += r.zeekRecords;

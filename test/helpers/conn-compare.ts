@@ -3,7 +3,7 @@
  * 5-tuple (and order where a tuple repeats, since Zeek masks the first timestamp), then compared
  * field by field on what the packet path decides.
  */
-import type { ZeekRow } from './zeek-tsv.js';
+import type { ZeekRawRow as ZeekRow } from './zeek-log.js';
 
 export const COMPARED_FIELDS = [
   'proto', 'orig_pkts', 'resp_pkts', 'orig_ip_bytes', 'resp_ip_bytes', 'orig_bytes', 'resp_bytes',

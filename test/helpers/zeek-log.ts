@@ -1,52 +1,105 @@
 /**
- * Zeek TSV logs (as in the shared corpus) and a matcher of our events against them.
- * Reusable end to end: the matcher takes any objects with Zeek field names (`id.orig_h`, …), so
- * the sensor's `--events-out` JSON lines can be compared the same way.
+ * Zeek's TSV logs (the corpus' `*.zeek-<log>.log` btest baselines) and matchers of our records
+ * against them. One reader of the format — the full `#fields`/`#types` header form and the
+ * `btest-diff-cut -m` form whose first line is the bare column list — with three views of a row:
+ *
+ * - `readZeekLog`: typed values (count/port/int/double/interval → number, bool → boolean,
+ *   vector/set → array), unset `-` absent, `(empty)` → '' or [];
+ * - `readZeekRows`: strings as Zeek printed them (unescaped), unset → undefined, `(empty)` → '';
+ * - `readZeekRaw`: the cells untouched (`-` stays `-`), for conn.log comparisons that render our
+ *   records the way Zeek prints them.
+ *
+ * The matchers take any objects with Zeek's field names (`id.orig_h`, …), so the sensor's
+ * `--events-out` JSON lines compare the same way.
  */
 import { readFileSync } from 'node:fs';
 
+interface ZeekTable {
+  fields: string[];
+  /** Column types from `#types` (empty for bare-header logs). */
+  types: string[];
+  setSep: string;
+  rows: string[][];
+}
+
+function readTable(path: string): ZeekTable {
+  const t: ZeekTable = { fields: [], types: [], setSep: ',', rows: [] };
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (line === '') continue;
+    if (line.startsWith('#fields\t')) t.fields = line.split('\t').slice(1);
+    else if (line.startsWith('#types\t')) t.types = line.split('\t').slice(1);
+    else if (line.startsWith('#set_separator\t')) t.setSep = unescape(line.split('\t')[1] ?? ',');
+    else if (line.startsWith('#')) continue;
+    else if (t.fields.length === 0) t.fields = line.split('\t'); // btest-diff-cut: bare header line
+    else t.rows.push(line.split('\t'));
+  }
+  return t;
+}
+
+/** Zeek's ASCII writer escapes non-printable bytes as \xNN and the backslash itself as \\. */
+export function unescape(v: string): string {
+  return v.replace(/\\x([0-9a-fA-F]{2})|\\\\/g, (_m, h: string | undefined) => (h ? String.fromCharCode(parseInt(h, 16)) : '\\'));
+}
+
 export type ZeekRecord = Record<string, unknown>;
 
-/** Parses a Zeek TSV log: `-` → absent, `(empty)` → '' or [], vector/set types → string[]. */
+const NUMERIC = new Set(['count', 'port', 'int', 'double', 'interval']);
+
+/** Typed records: `-` → absent, `(empty)` → '' or [], vector/set types → arrays. */
 export function readZeekLog(path: string): ZeekRecord[] {
-  const text = readFileSync(path, 'utf8');
-  let fields: string[] = [];
-  let types: string[] = [];
-  let setSep = ',';
-  const out: ZeekRecord[] = [];
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#fields\t')) fields = line.split('\t').slice(1);
-    else if (line.startsWith('#types\t')) types = line.split('\t').slice(1);
-    else if (line.startsWith('#set_separator\t')) setSep = line.split('\t')[1];
-    else if (line.startsWith('#') || line === '') continue;
-    else if (fields.length === 0) fields = line.split('\t'); // btest-diff-cut output: bare header line
-    else {
-      const vals = line.split('\t');
-      const r: ZeekRecord = {};
-      fields.forEach((f, i) => {
-        const v = vals[i];
-        const t = types[i] ?? 'string';
-        if (v === undefined || v === '-') return;
-        const container = t.startsWith('vector') || t.startsWith('set');
-        if (v === '(empty)') { r[f] = container ? [] : ''; return; }
-        if (container) {
-          const num = /\[(count|int|double|interval|port)\]$/.test(t);
-          r[f] = v.split(setSep).map((x) => (num ? Number(x) : unescapeZeek(x)));
-        }
-        else if (t === 'count' || t === 'port' || t === 'int' || t === 'double' || t === 'interval') r[f] = Number(v);
-        else if (t === 'bool') r[f] = v === 'T';
-        else r[f] = unescapeZeek(v);
-      });
-      out.push(r);
-    }
-  }
-  return out;
+  const t = readTable(path);
+  return t.rows.map((vals) => {
+    const r: ZeekRecord = {};
+    t.fields.forEach((f, i) => {
+      const v = vals[i];
+      const type = t.types[i] ?? 'string';
+      if (v === undefined || v === '-') return;
+      const container = type.startsWith('vector') || type.startsWith('set');
+      if (v === '(empty)') {
+        r[f] = container ? [] : '';
+      } else if (container) {
+        const num = /\[(count|int|double|interval|port)\]$/.test(type);
+        r[f] = v.split(t.setSep).map((x) => (num ? Number(x) : unescape(x)));
+      } else if (NUMERIC.has(type)) {
+        r[f] = Number(v);
+      } else if (type === 'bool') {
+        r[f] = v === 'T';
+      } else {
+        r[f] = unescape(v);
+      }
+    });
+    return r;
+  });
 }
 
-/** Zeek's ASCII writer escapes non-printable bytes as \\xNN and the backslash itself as \\\\. */
-function unescapeZeek(s: string): string {
-  return s.replace(/\\(x[0-9a-fA-F]{2}|\\)/g, (_m, e: string) => (e === '\\' ? '\\' : String.fromCharCode(parseInt(e.slice(1), 16))));
+export type ZeekRow = Record<string, string | undefined>;
+
+/** Rows of strings as Zeek printed them (unescaped): `-` → undefined, `(empty)` → ''. */
+export function readZeekRows(path: string): ZeekRow[] {
+  const t = readTable(path);
+  return t.rows.map((v) => {
+    const row: ZeekRow = {};
+    t.fields.forEach((f, i) => {
+      const x = v[i];
+      row[f] = x === undefined || x === '-' ? undefined : x === '(empty)' ? '' : unescape(x);
+    });
+    return row;
+  });
 }
+
+export type ZeekRawRow = Record<string, string>;
+
+/** Rows of the cells exactly as in the file (`-` kept; missing trailing cells read as `-`). */
+export function readZeekRaw(path: string): ZeekRawRow[] {
+  const t = readTable(path);
+  return t.rows.map((cols) => {
+    const r: ZeekRawRow = {};
+    t.fields.forEach((f, i) => { r[f] = cols[i] ?? '-'; });
+    return r;
+  });
+}
+
+// ------------------------------------------------------------------ matchZeek (unordered tuple)
 
 /** Canonical value for comparison: numbers as numbers, arrays joined, booleans as T/F. */
 function canon(v: unknown): string {
@@ -74,8 +127,9 @@ export interface MatchReport {
 }
 
 /**
- * Matches each Zeek record to one of ours with the same connection (unordered 4-tuple) and equal
- * key fields; each of ours is used once. Key fields absent on both sides are equal.
+ * Matches each typed Zeek record (`readZeekLog`) to one of ours with the same connection
+ * (unordered 4-tuple) and equal key fields; each of ours is used once. Key fields absent on both
+ * sides are equal. For logs whose records belong to connections (dns, ssl, http, …).
  */
 export function matchZeek(zeek: ZeekRecord[], ours: ZeekRecord[], keys: string[]): MatchReport {
   const pool = new Map<string, ZeekRecord[]>();
@@ -97,4 +151,44 @@ export function matchZeek(zeek: ZeekRecord[], ours: ZeekRecord[], keys: string[]
   for (const rest of pool.values()) for (const o of rest) rep.extra.push(show(o));
   rep.ratio = rep.total ? rep.matched / rep.total : 1;
   return rep;
+}
+
+// ------------------------------------------------------------------ matchRows (in order, as printed)
+
+/** Zeek columns of type `time` or `interval`: printed with 6 decimals even when integral. */
+const TIME_FIELD = /^(ts|rtt|from|till|duration)$|^times\.|\.ts$/;
+
+/** How one of our event fields renders in Zeek's TSV (bools T/F, times to 6 decimals, vectors comma-joined). */
+export function asZeek(v: unknown, key = ''): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'boolean') return v ? 'T' : 'F';
+  if (typeof v === 'number') return TIME_FIELD.test(key) || !Number.isInteger(v) ? v.toFixed(6) : String(v);
+  if (Array.isArray(v)) return v.length ? v.map((x) => asZeek(x)).join(',') : '';
+  return String(v);
+}
+
+export interface MatchResult<E> {
+  matched: Array<{ zeek: ZeekRow; ours: E }>;
+  missing: ZeekRow[];
+  extra: E[];
+}
+
+/**
+ * Pair Zeek rows (`readZeekRows`) with our events on `keys` (Zeek column names = our field
+ * names), in order: each Zeek row takes the first unused event whose key fields, rendered as Zeek
+ * prints them, are equal. For logs whose key fields say it all (smb, dce_rpc, kerberos, ldap).
+ */
+export function matchRows<E extends Record<string, unknown>>(zeek: ZeekRow[], ours: E[], keys: string[]): MatchResult<E> {
+  const used = new Set<number>();
+  const matched: Array<{ zeek: ZeekRow; ours: E }> = [];
+  const missing: ZeekRow[] = [];
+  for (const z of zeek) {
+    const i = ours.findIndex((e, j) => !used.has(j) && keys.every((k) => asZeek(e[k], k) === z[k]));
+    if (i < 0) missing.push(z);
+    else {
+      used.add(i);
+      matched.push({ zeek: z, ours: ours[i] });
+    }
+  }
+  return { matched, missing, extra: ours.filter((_, j) => !used.has(j)) };
 }

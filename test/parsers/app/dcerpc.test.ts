@@ -3,7 +3,7 @@ import { dceRpcParser } from '../../../parsers/app/dcerpc.js';
 import { RPC_INTERFACES } from '../../../parsers/app/dcerpc-interfaces.js';
 import type { AppEvent, Dir } from '../../../parsers/app/types.js';
 import { corpusFile, runChunks, runTcp, tcpStreams, tshark } from '../../helpers/tshark-feed-b.js';
-import { matchRows, readZeekLog } from '../../helpers/zeek-log-b.js';
+import { matchRows, readZeekRows } from '../../helpers/zeek-log.js';
 import { NDR64, NdrWriter, cat, dceBind, dceBindAck, dcePdu, dceRequest, dceResponse, ntlmAuthenticate, u16le, u32le } from '../../helpers/wire-b.js';
 
 const MAPI = corpusFile('zeek_dce-rpc_mapi.pcap');
@@ -24,7 +24,7 @@ describe('dce_rpc: corpus zeek_dce-rpc_mapi.pcap against Zeek dce_rpc.log and nt
   const rpc = events.filter((e) => e._path === 'dce_rpc');
 
   it('matches 11 of the 12 Zeek dce_rpc rows on ports, rtt, named_pipe, endpoint, operation', () => {
-    const zeek = readZeekLog(MAPI + '.zeek-dce_rpc.log');
+    const zeek = readZeekRows(MAPI + '.zeek-dce_rpc.log');
     expect(zeek).toHaveLength(12);
     const m = matchRows(zeek, rpc, ['id.orig_p', 'id.resp_p', 'rtt', 'named_pipe', 'endpoint', 'operation']);
     expect(m.matched).toHaveLength(11);
@@ -44,7 +44,7 @@ describe('dce_rpc: corpus zeek_dce-rpc_mapi.pcap against Zeek dce_rpc.log and nt
   });
 
   it("matches both rows of Zeek's ntlm.log (NTLMSSP in bind/alter_context auth verifiers)", () => {
-    const zeek = readZeekLog(MAPI + '.zeek-ntlm.log');
+    const zeek = readZeekRows(MAPI + '.zeek-ntlm.log');
     const ntlm = events.filter((e) => e._path === 'ntlm');
     const m = matchRows(zeek, ntlm, ['id.orig_p', 'username', 'hostname', 'domainname', 'server_nb_computer_name', 'server_dns_computer_name', 'server_tree_name', 'success']);
     expect(m.missing).toEqual([]);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cipherName, kerberosTcpParser, kerberosUdpParser } from '../../../parsers/app/kerberos.js';
 import type { AppEvent, Dir } from '../../../parsers/app/types.js';
 import { corpusFile, genbenchCapture, runChunks, runTcp, tcpStreams, tshark } from '../../helpers/tshark-feed-b.js';
-import { matchRows, readZeekLog } from '../../helpers/zeek-log-b.js';
+import { matchRows, readZeekRows } from '../../helpers/zeek-log.js';
 import { cat, ctx, dint, gstr, octs, seq, tlv, u32be } from '../../helpers/wire-b.js';
 
 describe('kerberos: corpus zeek_krb_optional-service-name.pcap against Zeek kerberos.log', () => {
@@ -11,7 +11,7 @@ describe('kerberos: corpus zeek_krb_optional-service-name.pcap against Zeek kerb
   const r = runTcp(kerberosTcpParser, s);
 
   it('matches every logged column of the Zeek row', () => {
-    const zeek = readZeekLog(pcap + '.zeek-kerberos.log');
+    const zeek = readZeekRows(pcap + '.zeek-kerberos.log');
     const cols = ['request_type', 'client', 'service', 'success', 'error_msg', 'from', 'till', 'cipher', 'forwardable', 'renewable'];
     const m = matchRows(zeek, r.events, cols);
     expect(m.missing).toEqual([]);

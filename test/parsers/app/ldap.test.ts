@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ldapTcpParser, ldapUdpParser } from '../../../parsers/app/ldap.js';
 import type { AppEvent } from '../../../parsers/app/types.js';
 import { corpusFile, genbenchCapture, runChunks, runTcp, runUdp, tcpStreams, tshark, udpDatagrams } from '../../helpers/tshark-feed-b.js';
-import { matchRows, readZeekLog } from '../../helpers/zeek-log-b.js';
+import { matchRows, readZeekRows } from '../../helpers/zeek-log.js';
 import { ctx, dint, enumv, octs, seq, tlv } from '../../helpers/wire-b.js';
 
 const LDAP_COLS = ['message_id', 'version', 'opcode', 'result', 'diagnostic_message', 'object', 'argument'];
@@ -27,7 +27,7 @@ describe('ldap: corpus captures against Zeek ldap.log', () => {
   it('ctu-sme-11 (SASL GSS-SPNEGO with NTLMSSP): every row and column matches; service ntlm,ldap_tcp', () => {
     const pcap = corpusFile('zeek_ldap_ctu-sme-11-win7ad-1-ldap-tcp-50041.pcap');
     const r = runAll(pcap);
-    const m = matchRows(readZeekLog(pcap + '.zeek-ldap.log'), r.events.filter((e) => e._path === 'ldap'), ['id.orig_h', ...LDAP_COLS]);
+    const m = matchRows(readZeekRows(pcap + '.zeek-ldap.log'), r.events.filter((e) => e._path === 'ldap'), ['id.orig_h', ...LDAP_COLS]);
     expect(m.missing).toEqual([]);
     expect(m.extra).toEqual([]);
     for (const s of r.services) expect(new Set(s)).toEqual(new Set(['ntlm', 'ldap_tcp']));
@@ -36,7 +36,7 @@ describe('ldap: corpus captures against Zeek ldap.log', () => {
   it('modify-request (Kerberos SASL, integrity-protected messages): every row matches; service ldap_tcp,krb,gssapi', () => {
     const pcap = corpusFile('zeek_ldap_modify-request.pcapng');
     const r = runAll(pcap);
-    const m = matchRows(readZeekLog(pcap + '.zeek-ldap.log'), r.events.filter((e) => e._path === 'ldap'), LDAP_COLS);
+    const m = matchRows(readZeekRows(pcap + '.zeek-ldap.log'), r.events.filter((e) => e._path === 'ldap'), LDAP_COLS);
     expect(m.missing).toEqual([]);
     expect(m.extra).toEqual([]);
     expect(new Set(r.services[0])).toEqual(new Set(['ldap_tcp', 'krb', 'gssapi']));

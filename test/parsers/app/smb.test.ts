@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { smbParser } from '../../../parsers/app/smb.js';
 import type { AppEvent, Dir } from '../../../parsers/app/types.js';
 import { corpusFile, genbenchCapture, runChunks, runTcp, tcpStreams, tshark } from '../../helpers/tshark-feed-b.js';
-import { matchRows, readZeekLog } from '../../helpers/zeek-log-b.js';
+import { matchRows, readZeekRows } from '../../helpers/zeek-log.js';
 import {
   NdrWriter, SMB2, cat, closeReq, closeResp, createReq, createResp, dceBind, dceBindAck, dceRequest, dceResponse,
   emptyResp, fileId, ioctlReq, ioctlResp, nbss, ntlmAuthenticate, ntlmChallenge, ntlmNegotiate, readReq, readResp,
@@ -23,7 +23,7 @@ describe('smb: corpus zeek_smb_smb1.pcap (SMB2 despite its name; MANIFEST row ze
   });
 
   it("matches every row of Zeek's smb_files.log (action, name, size, MAC times)", () => {
-    const zeek = readZeekLog(pcap + '.zeek-smb_files.log');
+    const zeek = readZeekRows(pcap + '.zeek-smb_files.log');
     expect(zeek).toHaveLength(3);
     const m = matchRows(zeek, byPath(r.events, 'smb_files'), ['action', 'name', 'size', 'times.modified', 'times.accessed', 'times.created', 'times.changed']);
     expect(m.missing).toEqual([]);
