@@ -8,19 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { parsersB } from '../../parsers/app/registry-b.js';
 import type { AppEvent, AppParser, Dir, SessionContext } from '../../parsers/app/types.js';
 import { corpusFile, genbenchCapture, tcpStreams, udpDatagrams } from '../helpers/tshark-feed-b.js';
-
-/** xorshift32: deterministic, so a failure reproduces from its seed. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 4294967296;
-  };
-}
+import { xorshift32 as rng } from '../helpers/prng.js';
 
 type Msg = { dir: Dir; bytes: Buffer };
 

@@ -11,14 +11,11 @@ import { parsersA } from '../../parsers/app/registry-a.js';
 import { DhcpAggregator } from '../../parsers/app/dhcp.js';
 import type { AppEvent, AppParser, Dir } from '../../parsers/app/types.js';
 import { corpusFile, haveCorpus, haveTshark, tcpStreams, udpDatagrams } from '../helpers/tshark.js';
+import { xorshift32 as rng } from '../helpers/prng.js';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
 
-function rng(seed: number) {
-  let x = seed >>> 0 || 1;
-  return () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x / 4294967296; };
-}
 const BOUNDARY = [0x00, 0x01, 0x7f, 0x80, 0xfe, 0xff, 0x0a, 0x0d, 0x20, 0x3a, 0xc0];
 
 function mutate(src: Buffer, r: () => number): Buffer {

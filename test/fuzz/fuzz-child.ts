@@ -19,6 +19,7 @@ import { CORPUS, corpusAvailable, corpusCaptures } from '../conformance/corpus.j
 import { readCapture } from '../helpers/read-capture.js';
 import { PcapngWriter, pcapFile } from '../helpers/capture-writer.js';
 import * as P from '../helpers/packets.js';
+import { mulberry32 as prng } from '../helpers/prng.js';
 
 export interface FuzzResult {
   campaign: string;
@@ -35,18 +36,6 @@ export interface FuzzResult {
   failureCount: number;
   elapsedMs: number;
   extra: Record<string, number>;
-}
-
-/** mulberry32: small, fast, good enough for input generation. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const LINKTYPES = [0, 1, 12, 14, 101, 105, 108, 113, 127, 228, 229, 239, 274, 276, 281, 282, 147];
