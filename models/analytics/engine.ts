@@ -146,7 +146,8 @@ export class Analytics {
     const v = this.view;
     fillFlowView(v, rec, this.direction(rec));
     if (v.uid) {
-      const prev = this.interim.get(v.uid);
+      // no lookup (hashing the fresh uid string) while no flow has an interim record pending
+      const prev = this.interim.size > 0 ? this.interim.get(v.uid) : undefined;
       if (prev) {
         v.first = false;
         v.origBytes = Math.max(0, v.origTotal - prev[0]);
@@ -166,7 +167,7 @@ export class Analytics {
     const srcIn = v.dir === 'internal' || v.dir === 'outbound';
     const dstIn = v.dir === 'internal' || v.dir === 'inbound';
     const viaProxy = srcIn && dstIn && this.cfg.proxies.size > 0 && this.cfg.proxies.lookup(v.dst) !== undefined;
-    const name = v.uid ? (this.uidNames.get(v.uid) ?? '') : '';
+    const name = v.uid && this.uidNames.size > 0 ? (this.uidNames.get(v.uid) ?? '') : '';
     if (name && v.final) this.uidNames.delete(v.uid);
     const fc = this.baseline.observeFlow(v, this.now, srcIn, dstIn, viaProxy, name || (dstIn ? '' : (this.baseline.namesOf(v.dst)[0] ?? '')));
     for (const d of this.flowDetections) {

@@ -19,6 +19,7 @@ import {
   F_SRV_LDAP,
   OUT_DOWN,
   OUT_UP,
+  SERIES,
   foldHour,
   newVol,
   type GroupEntry,
@@ -71,6 +72,8 @@ export interface ExtEntry {
 }
 
 export const PREV_CAP = 8;
+
+const NO_NAMES: readonly string[] = Object.freeze([]);
 
 /** State of an edge before the flow that touched it. */
 export const ABSENT = 0;
@@ -333,7 +336,8 @@ export class Baseline {
   }
 
   namesOf(ip: string): readonly string[] {
-    return this.resolved.get(ip) ?? [];
+    // called per outbound flow: no fresh empty array when the IP has no names
+    return this.resolved.get(ip) ?? NO_NAMES;
   }
 
   // ---------------------------------------------------------------- per flow
@@ -448,14 +452,19 @@ export class Baseline {
     return false;
   }
 
+  /** Scratch for closeHour: log1p of one host's hour volumes. */
+  private readonly logCur = new Float64Array(SERIES);
+
   private closeHour(): void {
     const h = this.hour;
     const a = this.o.alphaMin;
+    const logCur = this.logCur;
     for (const host of this.hosts.values()) {
-      foldHour(host.vol, host.volN, h, host.cur, a);
+      for (let s = 0; s < SERIES; s++) logCur[s] = Math.log1p(host.cur[s]!);
+      foldHour(host.vol, host.volN, h, logCur, a);
       // group profile: per-member volumes folded as observations of the group's distribution
       const g = this.groupOf(host);
-      foldHour(g.vol, g.volN, h, host.cur, a / Math.max(1, g.members));
+      foldHour(g.vol, g.volN, h, logCur, a / Math.max(1, g.members));
       host.cur.fill(0);
     }
     this.counters.hoursClosed++;

@@ -58,10 +58,14 @@ export function newVol(): Float32Array {
   return new Float32Array(VOL_LEN);
 }
 
-/** Close an hour for one profile: fold the hour's volumes into the hour-of-day stats. */
-export function foldHour(vol: Float32Array, volN: Uint8Array, hour: number, cur: ArrayLike<number>, alphaMin: number): void {
+/**
+ * Close an hour for one profile: fold the hour's volumes into the hour-of-day stats. Takes
+ * log1p(bytes) per series: an hour closes over every host and folds each host's volumes into its
+ * own and its group's profile, so the caller takes the logs once.
+ */
+export function foldHour(vol: Float32Array, volN: Uint8Array, hour: number, logCur: ArrayLike<number>, alphaMin: number): void {
   const n = volN[hour]!;
-  for (let s = 0; s < SERIES; s++) ewUpdate(vol, volIndex(s, hour), Math.log1p(cur[s]!), n, alphaMin);
+  for (let s = 0; s < SERIES; s++) ewUpdate(vol, volIndex(s, hour), logCur[s]!, n, alphaMin);
   if (n < 255) volN[hour] = n + 1;
 }
 

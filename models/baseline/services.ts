@@ -52,15 +52,25 @@ export function svcClassBits(port: number, service: string): number {
  * server's changing port does not make every session a new edge; other ephemeral-port services
  * (e.g. passive FTP data) collapse to "tcp/eph".
  */
-const KEY_CACHE: Record<string, string[]> = { tcp: [], udp: [] };
+interface ProtoKeys {
+  byPort: string[];
+  rpc: string;
+  eph: string;
+}
+
+const protoKeys = (proto: string): ProtoKeys => ({ byPort: [], rpc: `${proto}/dce_rpc`, eph: `${proto}/eph` });
+const TCP_KEYS = protoKeys('tcp');
+const UDP_KEYS = protoKeys('udp');
 
 export function serviceKey(proto: string, port: number, service: string): string {
+  // interned per protocol and port (computed for every flow, used as edge map keys); the record's
+  // proto is a fresh string, so it is compared, not used as a property name (that would
+  // internalise it on every call)
+  const c = proto === 'tcp' ? TCP_KEYS : proto === 'udp' ? UDP_KEYS : undefined;
   if (port >= 49152 || (port >= 1024 && service.includes('dce_rpc'))) {
-    if (service.includes('dce_rpc')) return `${proto}/dce_rpc`;
-    return `${proto}/eph`;
+    if (service.includes('dce_rpc')) return c ? c.rpc : `${proto}/dce_rpc`;
+    return c ? c.eph : `${proto}/eph`;
   }
-  // interned per port: the key is concatenated into edge keys on every flow
-  const c = KEY_CACHE[proto];
   if (c === undefined) return `${proto}/${port}`;
-  return (c[port] ??= `${proto}/${port}`);
+  return (c.byPort[port] ??= `${proto}/${port}`);
 }

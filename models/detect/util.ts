@@ -22,16 +22,51 @@ export function evHosts(ev: ProtoEvent): EvHosts {
   return evh;
 }
 
-/** Admin / remote-access protocols and their ATT&CK sub-technique. */
-export function adminService(port: number, service: string, svcKey: string): { name: string; mitre: string } | null {
-  if (port === 445 || port === 139 || service.includes('smb')) return { name: `SMB/${port}`, mitre: 'T1021.002' };
-  if (port === 135 || svcKey.endsWith('/dce_rpc')) return { name: port === 135 ? 'RPC/135' : 'RPC/dynamic', mitre: 'T1021.003' };
-  if (port === 3389 || service.includes('rdp')) return { name: `RDP/${port}`, mitre: 'T1021.001' };
-  if (port === 5985 || port === 5986) return { name: `WinRM/${port}`, mitre: 'T1021.006' };
-  if (port === 22 || service.includes('ssh')) return { name: `SSH/${port}`, mitre: 'T1021.004' };
-  if (port >= 5900 && port <= 5903) return { name: `VNC/${port}`, mitre: 'T1021.005' };
-  if (port === 23) return { name: 'Telnet/23', mitre: 'T1021' };
+export interface AdminService {
+  readonly name: string;
+  readonly mitre: string;
+}
+
+/**
+ * Admin / remote-access protocols and their ATT&CK sub-technique. Several detections ask this for
+ * every internal flow: the answers are shared, frozen objects (one per protocol and port), not
+ * built per call.
+ */
+export function adminService(port: number, service: string, svcKey: string): AdminService | null {
+  if (port === 445 || port === 139 || service.includes('smb')) return adminOf(SMB, port);
+  if (port === 135 || svcKey.endsWith('/dce_rpc')) return port === 135 ? RPC_135 : RPC_DYNAMIC;
+  if (port === 3389 || service.includes('rdp')) return adminOf(RDP, port);
+  if (port === 5985 || port === 5986) return adminOf(WINRM, port);
+  if (port === 22 || service.includes('ssh')) return adminOf(SSH, port);
+  if (port >= 5900 && port <= 5903) return adminOf(VNC, port);
+  if (port === 23) return TELNET;
   return null;
+}
+
+interface AdminKind {
+  prefix: string;
+  mitre: string;
+  byPort: Map<number, AdminService>;
+}
+
+const adminKind = (prefix: string, mitre: string): AdminKind => ({ prefix, mitre, byPort: new Map() });
+const SMB = adminKind('SMB', 'T1021.002');
+const RDP = adminKind('RDP', 'T1021.001');
+const WINRM = adminKind('WinRM', 'T1021.006');
+const SSH = adminKind('SSH', 'T1021.004');
+const VNC = adminKind('VNC', 'T1021.005');
+const RPC_135: AdminService = Object.freeze({ name: 'RPC/135', mitre: 'T1021.003' });
+const RPC_DYNAMIC: AdminService = Object.freeze({ name: 'RPC/dynamic', mitre: 'T1021.003' });
+const TELNET: AdminService = Object.freeze({ name: 'Telnet/23', mitre: 'T1021' });
+
+function adminOf(k: AdminKind, port: number): AdminService {
+  let a = k.byPort.get(port);
+  if (a === undefined) {
+    a = Object.freeze({ name: `${k.prefix}/${port}`, mitre: k.mitre });
+    // SMB/SSH/RDP are recognised by service label on any port: keep the table bounded
+    if (k.byPort.size < 1024) k.byPort.set(port, a);
+  }
+  return a;
 }
 
 type KindValue<K> = K extends 'int' | 'num' ? number : K extends 'bool' ? boolean : string[];
@@ -56,6 +91,29 @@ export function isAdminShare(path: string): boolean {
 
 export function isExecutable(name: string): boolean {
   return /\.(exe|dll|sys|bat|cmd|ps1|vbs|js|hta|scr|msi)$/i.test(name);
+}
+
+/**
+ * A list of "proto/port" strings (case-insensitive) as a matcher of a flow's proto and port: the
+ * same answers as `list.has(`${proto}/${port}`)` without building the string per flow.
+ */
+export function protoPortMatcher(list: readonly string[]): (proto: string, port: number) => boolean {
+  const byProto = new Map<string, Set<number>>();
+  for (const item of list) {
+    const e = item.toLowerCase();
+    // a port's text never holds a '/': the last one separates proto from port
+    const i = e.lastIndexOf('/');
+    if (i < 0) continue;
+    const p = e.slice(i + 1);
+    const port = Number(p);
+    // only the text a number prints as can equal `${port}`
+    if (p === '' || String(port) !== p) continue;
+    const proto = e.slice(0, i);
+    let s = byProto.get(proto);
+    if (!s) byProto.set(proto, (s = new Set()));
+    s.add(port);
+  }
+  return (proto, port) => byProto.get(proto)?.has(port) === true;
 }
 
 export function clampSev(x: number): number {

@@ -166,6 +166,38 @@ export class KeyedState<V extends { last: number }> {
   }
 }
 
+/**
+ * Interned "a|b" keys for per-pair state looked up on every flow: the same pairs recur, so a
+ * two-level lookup on the record's strings (their hashes are already computed by the baseline's
+ * host and destination lookups) replaces building, flattening and hashing a new string per flow,
+ * and the pair map then finds its key by identity. Bounded: past `max` keys it starts over.
+ */
+export class PairKeys {
+  private m = new Map<string, Map<string, string>>();
+  private n = 0;
+
+  constructor(
+    private sep: string,
+    private max = 16384,
+  ) {}
+
+  key(a: string, b: string): string {
+    let inner = this.m.get(a);
+    let k = inner?.get(b);
+    if (k !== undefined) return k;
+    if (this.n >= this.max) {
+      this.m.clear();
+      this.n = 0;
+      inner = undefined;
+    }
+    if (inner === undefined) this.m.set(a, (inner = new Map()));
+    k = a + this.sep + b;
+    inner.set(b, k);
+    this.n++;
+    return k;
+  }
+}
+
 /** Format a byte count for explanations: "3.1 GB". */
 export function fmtBytes(n: number): string {
   const u = ['B', 'KB', 'MB', 'GB', 'TB'];

@@ -7,8 +7,8 @@
  */
 import { KNOWN } from '../../baseline/baseline.js';
 import type { DetectionSpec } from '../types.js';
-import { clampSev, opt, schema } from '../util.js';
-import { KeyedState, fmtBytes, fmtDur } from '../window.js';
+import { clampSev, opt, protoPortMatcher, schema } from '../util.js';
+import { KeyedState, PairKeys, fmtBytes, fmtDur } from '../window.js';
 
 const options = schema({
   minConnections: opt('int', 12, 'connections before a pair is scored', 4, 10000),
@@ -107,7 +107,8 @@ export const beacon: DetectionSpec<typeof options> = {
   options,
   create(o, baseline) {
     const pairs = new KeyedState<Pair>(o.maxPairs);
-    const excluded = new Set(o.excludePorts.map((x) => x.toLowerCase()));
+    const pairKeys = new PairKeys('|');
+    const excluded = protoPortMatcher(o.excludePorts);
     const type = this.type;
     return {
       type,
@@ -115,11 +116,11 @@ export const beacon: DetectionSpec<typeof options> = {
       size: () => pairs.size,
       onFlow(v, fc, ctx) {
         if (!fc.outbound || !fc.src || !v.first) return;
-        if (excluded.has(`${v.proto}/${v.dport}`)) return;
+        if (excluded(v.proto, v.dport)) return;
         const name = fc.name;
         // via a proxy only the requested name identifies the destination
         if (fc.dst && !name) return;
-        const key = `${v.src}|${name || v.dst}`;
+        const key = pairKeys.key(v.src, name || v.dst);
         let p = pairs.get(key);
         if (!p) {
           // popular destinations are not C2 candidates: do not spend memory on them

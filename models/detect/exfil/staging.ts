@@ -62,7 +62,7 @@ export const staging: DetectionSpec<typeof options> = {
         if (!fc.outbound && fc.dst && v.respBytes > 0) {
           // the source pulls from an internal peer; small pulls only count once a host is tracked
           if (v.respBytes < o.minTrackBytes && !st.get(v.src)) return;
-          const s = st.getOr(v.src, () => ({ last: v.ts, down: new BucketSum(o.windowSec, nb), out: new BucketSum(o.windowSec, nb), stagedAt: -Infinity, alertedAt: -Infinity }));
+          const s = st.get(v.src) ?? st.getOr(v.src, () => ({ last: v.ts, down: new BucketSum(o.windowSec, nb), out: new BucketSum(o.windowSec, nb), stagedAt: -Infinity, alertedAt: -Infinity }));
           s.last = Math.max(s.last, ctx.now);
           s.down.add(ctx.now, v.respBytes);
           if (s.down.sum(ctx.now) >= o.minStagedBytes && s.stagedAt < ctx.now - o.windowSec) s.stagedAt = ctx.now;

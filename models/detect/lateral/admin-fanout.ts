@@ -45,7 +45,8 @@ export const adminFanout: DetectionSpec<typeof options> = {
         if (!fc.src || !fc.dst || fc.outbound || !v.answered || !v.first) return;
         const adm = adminService(v.dport, v.service, fc.svc);
         if (!adm) return;
-        const s = st.getOr(v.src, () => ({ last: v.ts, t: new SlidingSet(o.windowSec, o.minTargets * 50), newT: new SlidingSet(o.windowSec, o.minTargets * 50), firstTs: v.ts, base: 0, baseAt: NaN }));
+        // get first: the factory closure is built only for a new source (hot path)
+        const s = st.get(v.src) ?? st.getOr(v.src, () => ({ last: v.ts, t: new SlidingSet(o.windowSec, o.minTargets * 50), newT: new SlidingSet(o.windowSec, o.minTargets * 50), firstTs: v.ts, base: 0, baseAt: NaN }));
         s.last = Math.max(s.last, v.ts);
         if (!s.t.add(v.dst, v.ts)) return;
         if (fc.edge === ABSENT && fc.groupEdge !== KNOWN) s.newT.add(v.dst, v.ts);

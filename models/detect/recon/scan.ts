@@ -50,7 +50,7 @@ export const scan: DetectionSpec<typeof options> = {
       onFlow(v, fc, ctx) {
         if (!v.failed || !v.first || !ctx.isInternal(v.dst) || v.proto === 'icmp') return;
         const internalSrc = !!fc.src;
-        const s = st.getOr(v.src, () => ({ last: v.ts, byPort: new Map(), byHost: new Map(), dark: new SlidingSet(o.windowSec, cap), uids: [] }));
+        const s = st.get(v.src) ?? st.getOr(v.src, () => ({ last: v.ts, byPort: new Map(), byHost: new Map(), dark: new SlidingSet(o.windowSec, cap), uids: [] }));
         s.last = Math.max(s.last, v.ts);
         if (s.uids.length < 10) s.uids.push(v.uid);
         let ps = s.byPort.get(v.dport);
