@@ -118,11 +118,25 @@ export class BucketSum {
 /**
  * Per-key state map with a size cap: when full, the entries idle the longest are evicted in a
  * batch. `evicted` counts them (exported as a metric).
+ *
+ * Callers only ever raise an entry's `last` (Math.max): expire() relies on it. It drops exactly
+ * the entries idle since before the cut, but does not visit every entry at every sweep (beacon
+ * pairs run into the thousands, swept every 5 minutes for a day-long window): keys are filed
+ * under the sweep period their `last` was in when filed, a sweep opens only the periods that
+ * start before the cut, and re-files the entries that turn out to be still alive. An entry whose
+ * current `last` is below the cut was filed below it, so none is missed. Entries put into `m`
+ * directly (detections' load()) are filed by a full pass, noticed by the size the index expects.
  */
 export class KeyedState<V extends { last: number }> {
   readonly m = new Map<string, V>();
   evicted = 0;
   private lastSweep = -Infinity;
+  /** sweep period index → keys filed there (may hold keys since deleted or re-filed) */
+  private filed = new Map<number, string[]>();
+  /** keys in `filed`, stale ones included (a re-created key is filed again) */
+  private filedCount = 0;
+  /** m.size the index accounts for; -1 until the first sweep files everything */
+  private expected = -1;
 
   /** @param sweepEverySec expire() sweeps at most this often (capture time): amortised cost */
   constructor(
@@ -140,12 +154,16 @@ export class KeyedState<V extends { last: number }> {
       if (this.m.size >= this.cap) this.evict();
       v = make();
       this.m.set(k, v);
+      if (this.expected >= 0) {
+        this.file(k, v.last);
+        this.expected++;
+      }
     }
     return v;
   }
 
   delete(k: string): void {
-    this.m.delete(k);
+    if (this.m.delete(k) && this.expected >= 0) this.expected--;
   }
 
   get size(): number {
@@ -156,13 +174,46 @@ export class KeyedState<V extends { last: number }> {
   expire(cut: number): void {
     if (cut - this.lastSweep < this.sweepEverySec) return;
     this.lastSweep = cut;
-    for (const [k, v] of this.m) if (v.last < cut) this.m.delete(k);
+    // entries set on `m` directly, or too many stale filings: file everything afresh
+    if (this.expected !== this.m.size || this.filedCount > 2 * this.m.size + 64) this.fileAll();
+    const open: number[] = [];
+    for (const p of this.filed.keys()) if (p * this.sweepEverySec < cut) open.push(p);
+    for (const p of open) {
+      const keys = this.filed.get(p);
+      if (keys === undefined) continue;
+      this.filed.delete(p);
+      this.filedCount -= keys.length;
+      for (const k of keys) {
+        const v = this.m.get(k);
+        if (v === undefined) continue;
+        if (v.last < cut) {
+          this.m.delete(k);
+          this.expected--;
+        } else this.file(k, v.last);
+      }
+    }
+  }
+
+  private file(k: string, last: number): void {
+    const p = Math.floor(last / this.sweepEverySec);
+    const keys = this.filed.get(p);
+    if (keys === undefined) this.filed.set(p, [k]);
+    else keys.push(k);
+    this.filedCount++;
+  }
+
+  private fileAll(): void {
+    this.filed.clear();
+    this.filedCount = 0;
+    for (const [k, v] of this.m) this.file(k, v.last);
+    this.expected = this.m.size;
   }
 
   private evict(): void {
     const lasts = [...this.m.values()].map((v) => v.last).sort((a, b) => a - b);
     const cut = lasts[Math.max(0, Math.floor(lasts.length / 10) - 1)] ?? -Infinity;
     for (const [k, v] of this.m) if (v.last <= cut) (this.m.delete(k), this.evicted++);
+    if (this.expected >= 0) this.expected = -1;
   }
 }
 
