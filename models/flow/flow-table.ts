@@ -161,12 +161,16 @@ export class FlowTable {
     const ts = tss[i];
     if (this.hSize > 0 && ts >= this.hTime[0]) this.advance(ts);
     const ko = o + ENT_KEY;
-    const h = e[o + ENT_HASH];
+    // As int32 (`| 0`): half of all uint32 hashes are above the small-integer range and would be
+    // boxed on the heap at every call V8 does not inline. lookup() makes it unsigned again; the
+    // Uint32Array store in insertSlot() wraps it by itself.
+    const h = e[o + ENT_HASH] | 0;
     const info = e[o + ENT_INFO];
     const srcIsA = (info & INFO_SRC_IS_A) !== 0;
     const proto = e[ko + 9] & 0xff;
     let f = this.lookup(e, ko, h);
-    if (f >= 0 && proto === 6 && this.isReuse(f, e[o + ENT_FLAGS] & 0xff, e[o + ENT_SEQ])) {
+    // The sequence number goes as int32: a uint32 above the small-integer range would be boxed.
+    if (f >= 0 && proto === 6 && this.isReuse(f, e[o + ENT_FLAGS] & 0xff, e[o + ENT_SEQ] | 0)) {
       this.finish(f, false);
       f = -1;
     }
@@ -298,6 +302,7 @@ export class FlowTable {
   // ---- keys and the hash table
 
   private lookup(k: Uint32Array, ko: number, h: number): number {
+    h >>>= 0; // passed as int32 (see processEntryAt)
     const slots = this.slots;
     const keys = this.store.keys;
     let i = h & this.mask;
@@ -436,7 +441,7 @@ export class FlowTable {
     }
     const closed = s.didClose[oe] !== 0 || s.didClose[re] !== 0;
     if (!closed) {
-      const base = seq;
+      const base = seq >>> 0; // passed as int32
       if (base === s.startSeq[connOrig] >>> 0) return false;
       if ((fl & TCP_ACK) === 0 && s.state[connOrig] === TCP_SYN_ACK_SENT && s.state[re] === TCP_INACTIVE &&
         base === s.startSeq[re] >>> 0) return false;
