@@ -15,7 +15,7 @@ import { ENT_ACK, ENT_FLAGS, ENT_IP_LEN, ENT_PAYLOAD_CAPLEN, ENT_PAYLOAD_LEN, EN
 import {
   HIST_ACK_PKT, HIST_DATA_PKT, HIST_FIN_PKT, HIST_FIN_RST_PKT, HIST_MULTI_FLAG_PKT, HIST_RST_PKT, HIST_SYN_PKT,
   TCP_CLOSED, TCP_ESTABLISHED, TCP_INACTIVE, TCP_PARTIAL, TCP_RESET, TCP_SYN_ACK_SENT, TCP_SYN_SENT,
-  TOO_LARGE_SEQ_DELTA, seqDelta,
+  TOO_LARGE_SEQ_DELTA,
 } from './tcp-constants.js';
 
 const FIN = 0x01;
@@ -107,14 +107,14 @@ export class TcpSession {
   private relSeq(e: number, cur: number, last: number, wraps: number): number {
     cur >>>= 0; // passed as int32 (see packet())
     last >>>= 0;
-    let delta = seqDelta(cur, last);
+    let delta = (cur - last) | 0; // seqDelta, written out: no call to box the uint32 arguments
     if (delta < 0) {
       if (wraps > 0 && cur > last) wraps--;
     } else if (delta > 0) {
       if (cur < last) wraps++;
     }
     if (wraps === 0) {
-      delta = seqDelta(cur, this.s.startSeq[e] >>> 0);
+      delta = (cur - this.s.startSeq[e]) | 0;
       if (delta < 0) this.underflow = true;
       return delta;
     }
@@ -161,7 +161,8 @@ export class TcpSession {
     // not wrapped, so it reports an underflow for every segment once an endpoint has sent 2 GiB,
     // which would stop all parsing there (a 4 GB SMB read, a long backup). Counted from the last
     // sequence number instead, the offset stays right at any size.
-    const streamOff = full(s.lastSeq[e], s.seqWraps[e]) - s.startSeq[e] + seqDelta(seq, s.lastSeq[e]);
+    // full() and seqDelta() written out: their uint32 arguments would be boxed if not inlined.
+    const streamOff = s.seqWraps[e] * TWO32 + s.lastSeq[e] - s.startSeq[e] + ((seq - s.lastSeq[e]) | 0);
     this.underflow = false;
     const relSeq = this.relSeq(e, seq | 0, s.lastSeq[e] | 0, s.seqWraps[e]);
     const seqUnderflow = this.underflow;
@@ -316,7 +317,7 @@ export class TcpSession {
   private updateAckSeq(e: number, ack: number): void {
     ack >>>= 0; // passed as int32 (see packet())
     const s = this.s;
-    const delta = seqDelta(ack, s.ackSeq[e]);
+    const delta = (ack - s.ackSeq[e]) | 0;
     if (ack === 0 && delta > TOO_LARGE_SEQ_DELTA) return;
     if (delta > 0) {
       if (ack < s.ackSeq[e]) s.ackWraps[e]++;
@@ -328,7 +329,7 @@ export class TcpSession {
     last >>>= 0; // passed as int32 (see packet())
     const s = this.s;
     const cur = s.lastSeq[e];
-    const delta = seqDelta(last, cur);
+    const delta = (last - cur) | 0;
     if ((flags & (SYN | RST)) !== 0 && (delta > TOO_LARGE_SEQ_DELTA || delta < -TOO_LARGE_SEQ_DELTA)) {
       // untrusted
     } else if (flags & FIN && cur === ((s.startSeq[e] + 1) >>> 0)) {
@@ -466,7 +467,7 @@ export class TcpSession {
   private dataSent(f: number, e: number, seq: number, len: number): void {
     const s = this.s;
     if (s.skipDeliveries[e] !== 0) return;
-    const ack = full(s.ackSeq[e], s.ackWraps[e]) - s.startSeq[e];
+    const ack = s.ackWraps[e] * TWO32 + s.ackSeq[e] - s.startSeq[e];
     let upper = seq + len;
     if (seq < ack) {
       if (upper <= ack) return;
