@@ -41,34 +41,39 @@ export function unescape(v: string): string {
   return v.replace(/\\x([0-9a-fA-F]{2})|\\\\/g, (_m, h: string | undefined) => (h ? String.fromCharCode(parseInt(h, 16)) : '\\'));
 }
 
+/** Marks a cell the view leaves out of the row. */
+const OMIT = Symbol('omit');
+
+/** One object per row, a property per column, the value given by `cell` (or left out). */
+function rowsOf<V>(path: string, cell: (v: string | undefined, type: string, t: ZeekTable) => V | typeof OMIT): Record<string, V>[] {
+  const t = readTable(path);
+  return t.rows.map((vals) => {
+    const r: Record<string, V> = {};
+    t.fields.forEach((f, i) => {
+      const v = cell(vals[i], t.types[i] ?? 'string', t);
+      if (v !== OMIT) r[f] = v;
+    });
+    return r;
+  });
+}
+
 export type ZeekRecord = Record<string, unknown>;
 
 const NUMERIC = new Set(['count', 'port', 'int', 'double', 'interval']);
 
 /** Typed records: `-` → absent, `(empty)` → '' or [], vector/set types → arrays. */
 export function readZeekLog(path: string): ZeekRecord[] {
-  const t = readTable(path);
-  return t.rows.map((vals) => {
-    const r: ZeekRecord = {};
-    t.fields.forEach((f, i) => {
-      const v = vals[i];
-      const type = t.types[i] ?? 'string';
-      if (v === undefined || v === '-') return;
-      const container = type.startsWith('vector') || type.startsWith('set');
-      if (v === '(empty)') {
-        r[f] = container ? [] : '';
-      } else if (container) {
-        const num = /\[(count|int|double|interval|port)\]$/.test(type);
-        r[f] = v.split(t.setSep).map((x) => (num ? Number(x) : unescape(x)));
-      } else if (NUMERIC.has(type)) {
-        r[f] = Number(v);
-      } else if (type === 'bool') {
-        r[f] = v === 'T';
-      } else {
-        r[f] = unescape(v);
-      }
-    });
-    return r;
+  return rowsOf<unknown>(path, (v, type, t) => {
+    if (v === undefined || v === '-') return OMIT;
+    const container = type.startsWith('vector') || type.startsWith('set');
+    if (v === '(empty)') return container ? [] : '';
+    if (container) {
+      const num = /\[(count|int|double|interval|port)\]$/.test(type);
+      return v.split(t.setSep).map((x) => (num ? Number(x) : unescape(x)));
+    }
+    if (NUMERIC.has(type)) return Number(v);
+    if (type === 'bool') return v === 'T';
+    return unescape(v);
   });
 }
 
@@ -76,27 +81,14 @@ export type ZeekRow = Record<string, string | undefined>;
 
 /** Rows of strings as Zeek printed them (unescaped): `-` → undefined, `(empty)` → ''. */
 export function readZeekRows(path: string): ZeekRow[] {
-  const t = readTable(path);
-  return t.rows.map((v) => {
-    const row: ZeekRow = {};
-    t.fields.forEach((f, i) => {
-      const x = v[i];
-      row[f] = x === undefined || x === '-' ? undefined : x === '(empty)' ? '' : unescape(x);
-    });
-    return row;
-  });
+  return rowsOf<string | undefined>(path, (x) => (x === undefined || x === '-' ? undefined : x === '(empty)' ? '' : unescape(x)));
 }
 
 export type ZeekRawRow = Record<string, string>;
 
 /** Rows of the cells exactly as in the file (`-` kept; missing trailing cells read as `-`). */
 export function readZeekRaw(path: string): ZeekRawRow[] {
-  const t = readTable(path);
-  return t.rows.map((cols) => {
-    const r: ZeekRawRow = {};
-    t.fields.forEach((f, i) => { r[f] = cols[i] ?? '-'; });
-    return r;
-  });
+  return rowsOf<string>(path, (x) => x ?? '-');
 }
 
 // ------------------------------------------------------------------ matchZeek (unordered tuple)
