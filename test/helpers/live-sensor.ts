@@ -7,7 +7,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, existsSync } from 'node:fs';
 import readline from 'node:readline';
 import { BIN } from '../conformance/corpus.js';
+import { afterAll, beforeAll } from 'vitest';
 import { parsePrometheusText, type Family } from './promtext.js';
+import { NetnsLab } from './netns.js';
 
 export type Log = Record<string, unknown> & { msg: string; level: string };
 
@@ -149,4 +151,28 @@ export function tsharkCount(file: string, displayFilter: string): number {
   const r = spawnSync('tshark', ['-n', '-r', file, '-Y', displayFilter, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`tshark failed: ${r.stderr}`);
   return r.stdout.split('\n').filter(Boolean).length;
+}
+
+/**
+ * A network-namespace lab for the calling describe block: created before its tests; after them,
+ * every sensor pushed to `sensors` is killed and the lab destroyed (registered first, so vitest's
+ * stacked after-hooks run this one last).
+ */
+export function labFixture(): { readonly lab: NetnsLab; readonly sensors: LiveSensor[] } {
+  let lab: NetnsLab | undefined;
+  const sensors: LiveSensor[] = [];
+  beforeAll(() => {
+    lab = new NetnsLab();
+  });
+  afterAll(() => {
+    for (const s of sensors) s.kill();
+    lab?.destroy();
+  });
+  return {
+    get lab(): NetnsLab {
+      if (lab === undefined) throw new Error('the lab exists only inside its describe block, once beforeAll ran');
+      return lab;
+    },
+    sensors,
+  };
 }

@@ -12,9 +12,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NetnsLab, netnsSkipReason } from '../helpers/netns.js';
-import { LiveSensor, metric, readJsonLines, scrapeIn, tcpreplayAsync, until } from '../helpers/live-sensor.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { netnsSkipReason } from '../helpers/netns.js';
+import { LiveSensor, labFixture, metric, readJsonLines, scrapeIn, tcpreplayAsync, until } from '../helpers/live-sensor.js';
 import { repoRoot } from '../helpers/transpile.js';
 import { BIN } from '../conformance/corpus.js';
 import { keyFile, readRecords } from '../ship/helpers.js';
@@ -24,14 +24,11 @@ const CHILD = path.join(repoRoot, 'test', 'helpers', 'analytics-child.mjs');
 const skipReason = netnsSkipReason();
 
 describe.skipIf(skipReason !== undefined)('live analytics hook', () => {
-  let lab: NetnsLab;
+  const fx = labFixture();
   const kids: { kill(s?: NodeJS.Signals): unknown }[] = [];
-  beforeAll(() => {
-    lab = new NetnsLab();
-  });
+  // Runs before the fixture's teardown (vitest stacks after-hooks).
   afterAll(() => {
     for (const k of kids) k.kill('SIGKILL');
-    lab?.destroy();
   });
 
   it('feeds the stage, counts and ships its alerts, hands it reloads (refusal rolls back), finishes it at SIGTERM', async () => {
@@ -40,13 +37,13 @@ describe.skipIf(skipReason !== undefined)('live analytics hook', () => {
     const base = 'sensor_id: hook-test\ntimeouts: { tcp: 2, tcp_close_delay: 1, tcp_attempt_delay: 1 }\n';
     writeFileSync(cfg, `${base}analytics: { timeZone: UTC }\n`);
     const kf = keyFile(dir);
-    const coll = spawn('ip', ['netns', 'exec', lab.rxNs, BIN, 'collect', '--listen', '127.0.0.1:47998', '--out', path.join(dir, 'out'), '--key-file', kf], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const coll = spawn('ip', ['netns', 'exec', fx.lab.rxNs, BIN, 'collect', '--listen', '127.0.0.1:47998', '--out', path.join(dir, 'out'), '--key-file', kf], { stdio: ['ignore', 'ignore', 'pipe'] });
     kids.push(coll);
     let collErr = '';
     coll.stderr!.on('data', (d: Buffer) => (collErr += d));
     await until(() => (collErr.includes('listening') ? true : undefined), 20_000, 'collector start');
 
-    const link = lab.addLink();
+    const link = fx.lab.addLink();
     const flowsOut = path.join(dir, 'flows.json');
     const seenFile = path.join(dir, 'seen.json');
     const s = new LiveSensor(link.rxNs, ['--interface', link.rxIf, '--config', cfg, '--flows-out', flowsOut,
@@ -102,15 +99,8 @@ if (skipReason !== undefined) {
 }
 
 describe.skipIf(skipReason !== undefined)('live with the analytics stage (sensor/analytics-stage.ts)', () => {
-  let lab: NetnsLab;
-  const sensors: LiveSensor[] = [];
-  beforeAll(() => {
-    lab = new NetnsLab();
-  });
-  afterAll(() => {
-    for (const s of sensors) s.kill();
-    lab?.destroy();
-  });
+  const fx = labFixture();
+  const { sensors } = fx;
 
   it('raises the "at" job alert from a live capture, counts it, and saves the baseline at SIGTERM', async () => {
     // sv_smb2-04_20171220_smb_at_schedule.pcap: an "at" job over \PIPE\atsvc (NetrJobAdd); tshark
@@ -125,7 +115,7 @@ describe.skipIf(skipReason !== undefined)('live with the analytics stage (sensor
     // The alert comes with the connection's records: short TCP timeouts let it expire soon after the replay.
     const cfg = path.join(dir, 'sensor.yaml');
     writeFileSync(cfg, 'timeouts: { tcp: 2, tcp_close_delay: 1, tcp_attempt_delay: 1 }\n');
-    const link = lab.addLink();
+    const link = fx.lab.addLink();
     const s = new LiveSensor(link.rxNs, ['--interface', link.rxIf, '--config', cfg, '--alerts-out', alertsOut, '--cases-out', casesOut, '--baseline', baseline]);
     sensors.push(s);
     const port = await s.running();

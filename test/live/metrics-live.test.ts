@@ -18,9 +18,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NetnsLab, netnsSkipReason } from '../helpers/netns.js';
-import { LiveSensor, httpGetIn, metric, readJsonLines, scrapeIn, tcpreplayAsync, tsharkCount, until } from '../helpers/live-sensor.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { netnsSkipReason } from '../helpers/netns.js';
+import { LiveSensor, labFixture, httpGetIn, metric, readJsonLines, scrapeIn, tcpreplayAsync, tsharkCount, until } from '../helpers/live-sensor.js';
 import { readClassicPcap } from '../helpers/pcapfile.js';
 import { repoRoot } from '../helpers/transpile.js';
 import { BIN } from '../conformance/corpus.js';
@@ -49,23 +49,19 @@ const ISSUE_FAMILIES: Array<[string, string]> = [
 ];
 
 describe.skipIf(skipReason !== undefined)('live /metrics, /readyz and the kernel drop counter (acceptances 2, 3)', () => {
-  let lab: NetnsLab;
-  const sensors: LiveSensor[] = [];
+  const fx = labFixture();
+  const { sensors } = fx;
   const kids: ReturnType<typeof spawn>[] = [];
 
-  beforeAll(() => {
-    lab = new NetnsLab();
-  });
+  // Runs before the fixture's teardown (vitest stacks after-hooks).
   afterAll(() => {
-    for (const s of sensors) s.kill();
     for (const k of kids) k.kill('SIGKILL');
-    lab?.destroy();
   });
 
   it('exposes every family with values that match independent counts; /readyz fails when an interface goes', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'ndr-live-metrics-'));
-    const a = lab.addLink();
-    const b = lab.addLink();
+    const a = fx.lab.addLink();
+    const b = fx.lab.addLink();
     const cfg = path.join(dir, 'sensor.yaml');
     writeFileSync(cfg, [
       'sensor_id: live-test',
@@ -76,7 +72,7 @@ describe.skipIf(skipReason !== undefined)('live /metrics, /readyz and the kernel
       'metrics: { audit_window: 8 }',
     ].join('\n') + '\n');
     const kf = keyFile(dir);
-    const coll = spawn('ip', ['netns', 'exec', lab.rxNs, BIN, 'collect', '--listen', '127.0.0.1:47999', '--out', path.join(dir, 'out'), '--key-file', kf], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const coll = spawn('ip', ['netns', 'exec', fx.lab.rxNs, BIN, 'collect', '--listen', '127.0.0.1:47999', '--out', path.join(dir, 'out'), '--key-file', kf], { stdio: ['ignore', 'ignore', 'pipe'] });
     kids.push(coll);
     let collErr = '';
     coll.stderr!.on('data', (d: Buffer) => (collErr += d));
@@ -85,7 +81,7 @@ describe.skipIf(skipReason !== undefined)('live /metrics, /readyz and the kernel
     const flowsOut = path.join(dir, 'flows.json');
     const eventsOut = path.join(dir, 'events.json');
     const alertsOut = path.join(dir, 'alerts.json');
-    const s = new LiveSensor(lab.rxNs, ['--interface', a.rxIf, '--interface', b.rxIf, '--config', cfg, '--workers', '2', '--dedup',
+    const s = new LiveSensor(fx.lab.rxNs, ['--interface', a.rxIf, '--interface', b.rxIf, '--config', cfg, '--workers', '2', '--dedup',
       '--flows-out', flowsOut, '--events-out', eventsOut, '--alerts-out', alertsOut, '--ship', 'udp://127.0.0.1:47999', '--key-file', kf, '--spool', path.join(dir, 'spool')]);
     sensors.push(s);
     const port = await s.running();
@@ -100,7 +96,7 @@ describe.skipIf(skipReason !== undefined)('live /metrics, /readyz and the kernel
     }, 20_000, 'TCP records written after expiry');
     const oneWay = tcpRecs.filter((r) => r.orig_pkts === 0 || r.resp_pkts === 0).length;
     expect(oneWay).toBeGreaterThanOrEqual(1); // the one-sided capture
-    const s1 = (await scrapeIn(lab.rxNs, port)).families;
+    const s1 = (await scrapeIn(fx.lab.rxNs, port)).families;
     // The TCP records expire within ~2 s of each other (close delay 1 s, inactivity 2 s), all inside the window.
     expect(metric(s1, 'ndr_selfaudit_tcp_oneway_ratio')).toBeCloseTo(oneWay / tcpRecs.length, 9);
     console.log(`one-way TCP share ${oneWay}/${tcpRecs.length} at ${Date.now() - t0} ms after the start`);
@@ -110,7 +106,7 @@ describe.skipIf(skipReason !== undefined)('live /metrics, /readyz and the kernel
     let events: Record<string, unknown>[] = [];
     const byPath = new Map<string, number>();
     const s2 = await until(async () => {
-      const sc = await scrapeIn(lab.rxNs, port);
+      const sc = await scrapeIn(fx.lab.rxNs, port);
       const f = sc.families;
       events = readJsonLines(eventsOut);
       byPath.clear();
@@ -180,18 +176,18 @@ describe.skipIf(skipReason !== undefined)('live /metrics, /readyz and the kernel
     expect((lint.stdout + lint.stderr).split('\n').filter((l) => l.startsWith('ndr_'))).toEqual([]);
 
     // /readyz: ready, then failing when an interface disappears (cable pulled)
-    const ok = await httpGetIn(lab.rxNs, port, '/readyz');
+    const ok = await httpGetIn(fx.lab.rxNs, port, '/readyz');
     expect(ok.status, ok.body).toBe(200);
     expect(Object.keys(JSON.parse(ok.body).checks).sort()).toEqual([`capture:${a.rxIf}`, `capture:${b.rxIf}`, 'running', 'shipper', 'workers']);
-    lab.removeLink(b);
+    fx.lab.removeLink(b);
     const bad = await until(async () => {
-      const r = await httpGetIn(lab.rxNs, port, '/readyz');
+      const r = await httpGetIn(fx.lab.rxNs, port, '/readyz');
       return r.status === 503 ? r : undefined;
     }, 10_000, '/readyz 503');
     const checks = JSON.parse(bad.body).checks;
     expect(checks[`capture:${b.rxIf}`].ok).toBe(false);
     expect(checks[`capture:${a.rxIf}`].ok).toBe(true);
-    expect(metric((await scrapeIn(lab.rxNs, port)).families, 'ndr_capture_up', { interface: b.rxIf })).toBe(0);
+    expect(metric((await scrapeIn(fx.lab.rxNs, port)).families, 'ndr_capture_up', { interface: b.rxIf })).toBe(0);
     await s.waitLog((l) => l.msg === 'capture failed' && l.interface === b.rxIf);
 
     const exit = await s.stop();
@@ -203,7 +199,7 @@ describe.skipIf(skipReason !== undefined)('live /metrics, /readyz and the kernel
   }, 90_000);
 
   it('counts real kernel drops in ndr_capture_kernel_drops_total when the ring overflows', async () => {
-    const link = lab.addLink();
+    const link = fx.lab.addLink();
     const s = new LiveSensor(link.rxNs, ['--interface', link.rxIf, '--buffer-mb', '1', '--snaplen', '2048', '--workers', '1', '--flows-out', '/dev/null']);
     sensors.push(s);
     const port = await s.running();

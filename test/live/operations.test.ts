@@ -12,9 +12,9 @@
 import { existsSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NetnsLab, netnsSkipReason } from '../helpers/netns.js';
-import { LiveSensor, httpGetIn, metric, readJsonLines, scrapeIn, tcpreplayAsync, tsharkCount, until } from '../helpers/live-sensor.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { netnsSkipReason } from '../helpers/netns.js';
+import { LiveSensor, labFixture, httpGetIn, metric, readJsonLines, scrapeIn, tcpreplayAsync, tsharkCount, until } from '../helpers/live-sensor.js';
 import { runSensor } from '../helpers/run-sensor.js';
 import { repoRoot } from '../helpers/transpile.js';
 
@@ -29,19 +29,14 @@ const key = (r: Rec) => ['proto', 'id.orig_h', 'id.orig_p', 'id.resp_h', 'id.res
 const keys = (rs: Rec[]) => rs.map(key).sort();
 
 describe.skipIf(skipReason !== undefined)('live operations: SIGHUP, SIGTERM, worker restart (acceptance 4)', () => {
-  let lab: NetnsLab;
-  const sensors: LiveSensor[] = [];
+  const fx = labFixture();
+  const { sensors } = fx;
   let wikiRef: Rec[];
   let dceRef: Rec[];
 
   beforeAll(() => {
-    lab = new NetnsLab();
     wikiRef = runSensor(['replay', WIKI]).flows;
     dceRef = runSensor(['replay', DCE]).flows;
-  });
-  afterAll(() => {
-    for (const s of sensors) s.kill();
-    lab?.destroy();
   });
 
   const captured = async (ns: string, port: number, iface: string) =>
@@ -52,7 +47,7 @@ describe.skipIf(skipReason !== undefined)('live operations: SIGHUP, SIGTERM, wor
     const cfg = path.join(dir, 'sensor.yaml');
     const flowsOut = path.join(dir, 'flows.json');
     writeFileSync(cfg, 'zones:\n  - { name: campus, networks: [141.142.0.0/16] }\ncapture: { bpf: udp }\n');
-    const link = lab.addLink();
+    const link = fx.lab.addLink();
     const s = new LiveSensor(link.rxNs, ['--interface', link.rxIf, '--config', cfg, '--flows-out', flowsOut]);
     sensors.push(s);
     const port = await s.running();
@@ -113,7 +108,7 @@ describe.skipIf(skipReason !== undefined)('live operations: SIGHUP, SIGTERM, wor
   it('restarts a killed worker, counts exactly the flows it held, and keeps working', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'ndr-live-crash-'));
     const flowsOut = path.join(dir, 'flows.json');
-    const link = lab.addLink();
+    const link = fx.lab.addLink();
     const s = new LiveSensor(link.rxNs, ['--interface', link.rxIf, '--workers', '2', '--flows-out', flowsOut], { NDR_TEST_HOOKS: '1' });
     sensors.push(s);
     const port = await s.running();

@@ -21,9 +21,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NetnsLab, netnsSkipReason, type Link } from '../helpers/netns.js';
-import { LiveSensor, metric, readJsonLines, scrapeIn, tcpreplayAsync, until } from '../helpers/live-sensor.js';
+import { describe, expect, it } from 'vitest';
+import { netnsSkipReason, type Link } from '../helpers/netns.js';
+import { LiveSensor, labFixture, metric, readJsonLines, scrapeIn, tcpreplayAsync, until } from '../helpers/live-sensor.js';
 import { runSensor } from '../helpers/run-sensor.js';
 import { repoRoot } from '../helpers/transpile.js';
 
@@ -61,20 +61,12 @@ function canonicalEvents(evs: Rec[]): string[] {
 }
 
 describe.skipIf(skipReason !== undefined)('live capture = replay of the same file (acceptance 1)', () => {
-  let lab: NetnsLab;
-  const sensors: LiveSensor[] = [];
-
-  beforeAll(() => {
-    lab = new NetnsLab();
-  });
-  afterAll(() => {
-    for (const s of sensors) s.kill();
-    lab?.destroy();
-  });
+  const fx = labFixture();
+  const { sensors } = fx;
 
   it('gives the replay\'s flow records and events for a mixed and a TCP-heavy capture', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'ndr-live-eq-'));
-    const links: Link[] = FILES.map(() => lab.addLink());
+    const links: Link[] = FILES.map(() => fx.lab.addLink());
     const runs = FILES.map((f, i) => {
       const flows = path.join(dir, `${i}-flows.json`);
       const events = path.join(dir, `${i}-events.json`);
