@@ -16,7 +16,7 @@ import { Dispatcher } from './pool/dispatcher.js';
 import { ShardPool, TaskError, WorkerLostError, type WorkerRestart } from './pool/shard-pool.js';
 import type { ShardConfig } from './pool/shard-engine.js';
 import type { ShardResult, ShardTask } from './pool/shard-task.js';
-import { decodeLines } from './pool/record-lines.js';
+import { decodeLines } from './output/record-lines.js';
 import type { SensorConfig } from './config.js';
 import { defaultFlowTableConfig, likelyServerPortTable } from '../models/flow/flow-table.js';
 import { parseCidr } from '../models/net/networks.js';
@@ -42,7 +42,6 @@ export interface WorkerLoss extends WorkerRestart {
   flows: number;
 }
 
-/** Main-thread hooks: per shard result and per finished batch, never per packet. */
 /**
  * A shard result on the main thread: the worker's counters, and its records decoded from their
  * JSON lines on first use (once, whoever asks first).
@@ -62,6 +61,7 @@ export class ShardOutput {
   }
 }
 
+/** Main-thread hooks: per shard result and per finished batch, never per packet. */
 export interface PipelineObserver {
   result?(shard: number, r: ShardOutput): void;
   /** Every shard finished the batch: `readAt` as given to submit (ms), packets in the batch. */

@@ -5,6 +5,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
+import { encodeLines } from './record-lines.js';
 
 export class JsonLinesWriter {
   private readonly stream: NodeJS.WritableStream;
@@ -26,12 +27,8 @@ export class JsonLinesWriter {
 
   /** Write records (one JSON object per line). */
   write(records: readonly object[]): void {
-    if (records.length === 0) return;
-    if (this.failed !== null) throw this.failed;
-    let s = '';
-    for (const r of records) s += JSON.stringify(r) + '\n';
-    this.records += records.length;
-    this.stream.write(s);
+    const l = encodeLines(records);
+    if (l.bytes !== null) this.writeLines(l.bytes, l.count);
   }
 
   /** Records already serialised as JSON lines (UTF-8, each "\n"-terminated: record-lines.ts). */

@@ -8,7 +8,7 @@ import { NetworkSet, type ParsedCidr } from '../../models/net/network-set.js';
 import { protoName, type ConnRecord } from '../../models/flow/conn-record.js';
 import { AppLayer, DEFAULT_APP_LAYER } from '../../models/flow/app-layer.js';
 import { allParsers, DhcpAggregator } from '../../parsers/app/registry.js';
-import { encodeLines } from './record-lines.js';
+import { encodeLines } from '../output/record-lines.js';
 import { ENT_INFO, ENT_TUNNEL, ENT_WORDS, INFO_IN_SIDE, type ShardResult, type ShardTask } from './shard-task.js';
 
 export interface ShardConfig {
@@ -47,6 +47,7 @@ export class ShardEngine {
     const t0 = performance.now();
     this.out = [];
     this.finals = {};
+    this.paths = {};
     this.processEntries(task);
     const table = this.table;
     if (task.clock > 0) table.advance(task.clock);
@@ -101,7 +102,6 @@ export class ShardEngine {
 
   /** Events of this task; DHCP messages are merged into Zeek-style dhcp records first. */
   private collectEvents(clock: number, flush: boolean): object[] {
-    this.paths = {};
     if (this.app === null) return [];
     const raw = this.app.takeEvents();
     const out: object[] = [];

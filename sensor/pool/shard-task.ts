@@ -4,7 +4,7 @@
  * (reassembled datagrams excepted), and no header is decoded twice.
  */
 
-import type { RecordLines } from './record-lines.js';
+import type { RecordLines } from '../output/record-lines.js';
 
 export * from '../../models/flow/packet-entry.js';
 

@@ -7,7 +7,7 @@
 import { workerData, type MessagePort } from 'node:worker_threads';
 import { ShardEngine, type ShardConfig } from './shard-engine.js';
 import type { ShardTask } from './shard-task.js';
-import { transferableOf } from './record-lines.js';
+import { transferableOf } from '../output/record-lines.js';
 
 let engine: ShardEngine | null = null;
 

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
-import { decodeLines, encodeLines, transferableOf } from '../../sensor/pool/record-lines.js';
+import { decodeLines, encodeLines, transferableOf } from '../../sensor/output/record-lines.js';
 import { JsonLinesWriter } from '../../sensor/output/json-lines.js';
 import { ShardEngine } from '../../sensor/pool/shard-engine.js';
 import { Dispatcher } from '../../sensor/pool/dispatcher.js';
