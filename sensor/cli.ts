@@ -5,10 +5,10 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { availableParallelism } from 'node:os';
-import { ConfigError, loadConfig } from './config.js';
 import { OptionError, parseShipOptions, takeOutputArgs } from './ship/options.js';
-// Command modules are imported when their command runs: startup time counts in every replay
-// (a one-minute capture is read in well under a second), and `collect` pulls in prom-client.
+// Command modules — and the configuration loader, with yaml and ip-num — are imported when their
+// command runs: startup time counts in every replay (a one-minute capture is read in well under a
+// second), and `collect` pulls in prom-client.
 
 const VERSION = '0.1.0';
 
@@ -71,6 +71,9 @@ collect options:
 
 class UsageError extends Error {}
 
+/** Stops shard threads a command prestarted but never used: they would keep the process alive. */
+let releaseWorkers = async (): Promise<void> => {};
+
 function fail(code: number, msg: string): never {
   process.stderr.write(`ndr-sensor: ${msg}\n`);
   process.exit(code);
@@ -120,6 +123,11 @@ async function replay(argv: string[]): Promise<number> {
   if (!Number.isFinite(speed) || speed < 0) throw new UsageError(`--speed must be a number ≥ 0, got "${values.speed}"`);
   const workers = intOpt(values.workers, 'workers', 1, 64, defaultWorkers());
   const uidSeed = values['uid-seed'] === undefined ? undefined : intOpt(values['uid-seed'], 'uid-seed', 0, 2 ** 31, 0);
+  // The shard threads boot while this thread loads the configuration and the replay modules.
+  const pool = await import('./pool/shard-pool.js');
+  pool.prestartShardWorkers(workers);
+  releaseWorkers = pool.releasePrestartedWorkers;
+  const { loadConfig } = await import('./config.js');
   const config = await loadConfig(values.config as string | undefined);
   if (taken.values['--sensor-id'] === undefined && taken.values['--ship'] !== undefined) taken.values['--sensor-id'] = config.sensor_id;
   let ship;
@@ -169,6 +177,7 @@ async function main(argv: string[]): Promise<number> {
     case 'analyze': {
       const { runAnalyze } = await import('../models/analytics/index.js');
       const { analyticsSection } = await import('./analytics-stage.js');
+      const { loadConfig } = await import('./config.js');
       return runAnalyze(rest, async (path) => analyticsSection(await loadConfig(path)));
     }
     case 'collect':
@@ -197,11 +206,14 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 });
 
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
+  async (code) => {
+    process.exitCode = code;
+    await releaseWorkers();
+  },
   (e: unknown) => {
     if (e instanceof UsageError) fail(2, `${e.message}\n${USAGE.split('\n')[0]}`);
-    // The analytics section's validator has its own ConfigError (listing every bad key).
-    if (e instanceof ConfigError || (e instanceof Error && e.name === 'ConfigError')) fail(2, e.message);
+    // Both the sensor's and the analytics section's validator throw an error named ConfigError.
+    if (e instanceof Error && e.name === 'ConfigError') fail(2, e.message);
     fail(1, e instanceof Error ? (e.stack ?? e.message) : String(e));
   },
 );

@@ -8,7 +8,9 @@ import { readFile } from 'node:fs/promises';
 import { DEFAULT_INTERNAL_NETWORKS, parseCidr } from '../models/net/networks.js';
 import { ZONE_KINDS, type ZoneKind } from '../models/net/zones.js';
 
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
 
 export { ZONE_KINDS, type ZoneKind };
 

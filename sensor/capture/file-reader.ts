@@ -82,7 +82,10 @@ export class CaptureFileReader {
         if (!st.isFile()) throw new CaptureOpenError(`${f}: not a regular file`);
       } catch (e) {
         if (e instanceof CaptureOpenError) throw e;
-        throw new CaptureOpenError(`${f}: ${(e as NodeJS.ErrnoException).code ?? ''} ${(e as Error).message}`.trim());
+        // Node's fs messages already begin with the code ("ENOENT: no such file …").
+        const code = (e as NodeJS.ErrnoException).code;
+        const msg = (e as Error).message;
+        throw new CaptureOpenError(`${f}: ${code === undefined || msg.startsWith(code) ? msg : `${code} ${msg}`}`);
       } finally {
         await fh?.close();
       }

@@ -27,6 +27,52 @@ import type { ShardResult, ShardTask } from './shard-task.js';
 
 const WORKER = fileURLToPath(new URL('./worker.js', import.meta.url));
 
+/**
+ * Threads started by `prestartShardWorkers`, not yet claimed by a ShardPool. A worker thread needs
+ * ~120 ms here to boot and load the engine's modules; started at the top of a command, that
+ * overlaps the main thread's own module loading and configuration instead of following it (an
+ * eighth of a one-million-packet replay).
+ */
+const prestarted: Piscina[] = [];
+/** Errors of prestarted threads before a ShardPool claimed them (reported as the shard's cause). */
+const earlyErrors = new WeakMap<Piscina, unknown>();
+
+function newShardPiscina(): Piscina {
+  return new Piscina({
+    filename: WORKER,
+    minThreads: 1,
+    maxThreads: 1,
+    idleTimeout: Infinity,
+    // An idle Piscina worker in 'sync' atomics mode blocks its event loop in Atomics.wait;
+    // ours must keep serving the MessageChannel between Piscina tasks.
+    atomics: 'disabled',
+    resourceLimits: { maxOldGenerationSizeMb: 2048 },
+  });
+}
+
+/**
+ * Start `n` shard threads now, for the ShardPool created later (it takes them in order). The
+ * configuration is not needed yet: each thread gets it with its attach task.
+ */
+export function prestartShardWorkers(n: number): void {
+  while (prestarted.length < n) {
+    const p = newShardPiscina();
+    // Unhandled, an 'error' event would take the process down before anyone listens.
+    p.on('error', (e: unknown) => { if (!earlyErrors.has(p)) earlyErrors.set(p, e); });
+    prestarted.push(p);
+  }
+}
+
+/** Threads prestarted and not yet claimed by a ShardPool. */
+export function prestartedWorkers(): number {
+  return prestarted.length;
+}
+
+/** Stop threads prestarted but never claimed (the command failed before it built its pool). */
+export async function releasePrestartedWorkers(): Promise<void> {
+  await Promise.all(prestarted.splice(0).map((p) => p.destroy()));
+}
+
 interface Pending {
   resolve: (r: ShardResult) => void;
   reject: (e: unknown) => void;
@@ -156,25 +202,15 @@ export class ShardPool {
   }
 
   private spawn(shard: number): Slot {
-    const pool = new Piscina({
-      filename: WORKER,
-      minThreads: 1,
-      maxThreads: 1,
-      idleTimeout: Infinity,
-      // An idle Piscina worker in 'sync' atomics mode blocks its event loop in Atomics.wait;
-      // ours must keep serving the MessageChannel between Piscina tasks.
-      atomics: 'disabled',
-      workerData: this.cfg,
-      resourceLimits: { maxOldGenerationSizeMb: 2048 },
-    });
+    const pool = prestarted.shift() ?? newShardPiscina();
     const { port1, port2 } = new MessageChannel();
-    const slot: Slot = { pool, port: port1, pending: [], attached: Promise.resolve(), up: false, lastError: null };
+    const slot: Slot = { pool, port: port1, pending: [], attached: Promise.resolve(), up: false, lastError: earlyErrors.get(pool) ?? null };
     // Piscina re-emits a thread's error outside any Piscina task on the pool; unhandled it would
     // take the whole process down. The channel's 'close' that follows does the accounting.
     pool.on('error', (e: unknown) => { slot.lastError = e; });
     port1.on('message', (r: ShardResult | { error: string }) => this.onReply(shard, slot, r));
     port1.on('close', () => this.onWorkerGone(shard, slot));
-    slot.attached = pool.run({ attach: port2 }, { transferList: [port2] }).then(
+    slot.attached = pool.run({ attach: port2, cfg: this.cfg }, { transferList: [port2] }).then(
       () => { slot.up = true; },
       (e: unknown) => {
         slot.lastError ??= e;

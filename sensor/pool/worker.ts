@@ -4,7 +4,7 @@
  * order, and results go back the same way. One worker per shard: the dispatcher sends every packet
  * of a flow to the same shard, so this worker owns its flow table outright — no locks, no sharing.
  */
-import { workerData, type MessagePort } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import { ShardEngine, type ShardConfig } from './shard-engine.js';
 import type { ShardTask } from './shard-task.js';
 import { transferableOf } from '../output/record-lines.js';
@@ -13,10 +13,15 @@ let engine: ShardEngine | null = null;
 
 export interface AttachTask {
   attach: MessagePort;
+  /**
+   * The shard's configuration. It comes with the attach task, not as Piscina's workerData, so the
+   * thread can be started (and load this module's imports) before the configuration is read.
+   */
+  cfg: ShardConfig;
 }
 
 export default function run(msg: AttachTask): string {
-  engine ??= new ShardEngine(workerData as ShardConfig);
+  engine ??= new ShardEngine(msg.cfg);
   const port = msg.attach;
   port.on('message', (task: ShardTask) => {
     let reply: unknown;
