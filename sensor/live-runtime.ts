@@ -125,9 +125,20 @@ export interface LiveRuntimeOptions {
   metrics?: SensorMetrics;
   /** Extra readiness checks (workers up, shipper not stalled); more via runtime.server.setReadiness. */
   readiness?: Record<string, ReadinessCheck>;
-  /** Called when a capture fails (interface gone); default: log an error. /readyz fails either way. */
+  /**
+   * Called when a capture fails (interface gone); default: log an error. /readyz fails either way,
+   * until the capture is open again: it is reopened after 1 s, then with the wait doubling up to
+   * `reopenMaxMs` between attempts.
+   */
   onCaptureError?: (err: Error, capture: LiveCapture) => void;
+  /** Longest wait between two attempts to reopen a failed capture. Default 30 s. */
+  reopenMaxMs?: number;
 }
+
+/** First wait before reopening a failed capture. */
+export const REOPEN_FIRST_MS = 1000;
+/** Default longest wait between reopen attempts. */
+export const REOPEN_MAX_MS = 30_000;
 
 export interface LiveRuntime {
   captures: LiveCapture[];
@@ -179,9 +190,36 @@ export async function startLiveRuntime(options: LiveRuntimeOptions): Promise<Liv
     }
   }
 
-  const onError =
+  const report =
     options.onCaptureError ??
     ((err: Error, c: LiveCapture) => log.error('capture failed', { interface: c.interfaceName, err }));
+  const reopenMax = options.reopenMaxMs ?? REOPEN_MAX_MS;
+  const retries = new Map<LiveCapture, NodeJS.Timeout>();
+  let stopped = false;
+  // A mirror port's link flaps, a NIC is reset, a driver reloaded: the capture fails with it. The
+  // sensor keeps trying to open the interface again, so capture resumes without a restart.
+  const scheduleReopen = (c: LiveCapture, failedAt: number, wait: number): void => {
+    retries.set(c, setTimeout(() => {
+      retries.delete(c);
+      if (stopped) return;
+      try {
+        c.reopen();
+        log.info('capture reopened', {
+          interface: c.interfaceName, down_s: Math.round((Date.now() - failedAt) / 100) / 10, link_type: c.linkType,
+        });
+      } catch (err) {
+        const next = Math.min(wait * 2, reopenMax);
+        // The first failed attempt is worth a warning; the later ones would only repeat it.
+        const level = wait === REOPEN_FIRST_MS ? 'warn' : 'debug';
+        log[level]('capture reopen failed', { interface: c.interfaceName, err, retry_in_s: next / 1000 });
+        scheduleReopen(c, failedAt, next);
+      }
+    }, wait));
+  };
+  const onError = (err: Error, c: LiveCapture): void => {
+    report(err, c);
+    if (!stopped && !retries.has(c)) scheduleReopen(c, Date.now(), REOPEN_FIRST_MS);
+  };
   for (const c of captures) c.start(options.onBatch, onError);
 
   return {
@@ -193,6 +231,9 @@ export async function startLiveRuntime(options: LiveRuntimeOptions): Promise<Liv
     pause: () => captures.forEach((c) => c.pause()),
     resume: () => captures.forEach((c) => c.resume()),
     async stop() {
+      stopped = true;
+      for (const t of retries.values()) clearTimeout(t);
+      retries.clear();
       for (const c of captures) {
         const k = c.counters();
         log.info('capture closed', { interface: c.interfaceName, packets: k.packets, bytes: k.bytes, kernel_drops: k.kernelDrops });

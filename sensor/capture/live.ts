@@ -74,6 +74,8 @@ export interface LiveCaptureCounters {
   received: number;
   /** Times reading stopped because every chunk was held by consumers (backpressure). */
   stalls: number;
+  /** Times the capture was opened again after a failure (see `reopen`). */
+  reopens: number;
 }
 
 export type BatchHandler = (batch: LiveBatch, capture: LiveCapture) => void;
@@ -97,17 +99,35 @@ class WrappingCounter {
     this.last = raw;
     return this.total;
   }
+
+  /** A new pcap handle counts from zero again: keep the total, not the old handle's last value. */
+  rebase(): void {
+    this.last = 0;
+  }
+}
+
+/** What the binding's Capture constructor takes (kept to open the interface again). */
+interface NativeOpenOptions {
+  device: string;
+  snaplen: number;
+  promisc: boolean;
+  bufferBytes: number;
+  immediate: boolean;
+  timeoutMs: number;
+  nanosecond: boolean;
+  filter: string | undefined;
+  iface: number;
 }
 
 export class LiveCapture {
   readonly interfaceName: string;
   readonly ifaceIndex: number;
-  /** DLT/LINKTYPE of the interface (1 = Ethernet). */
-  readonly linkType: number;
+  /** DLT/LINKTYPE of the interface (1 = Ethernet); may change when the capture is reopened. */
+  linkType: number;
   /** Whether libpcap gives nanosecond timestamps on this platform. */
-  readonly nanosecond: boolean;
+  nanosecond: boolean;
   /** libpcap's activation warning (e.g. promiscuous mode unsupported), if any. */
-  readonly warning: string | null;
+  warning: string | null;
 
   private native: NativeCapture | undefined;
   private readonly chunkBytes: number;
@@ -117,8 +137,12 @@ export class LiveCapture {
   private readonly dedup: DuplicateDetector | undefined;
   private onBatch: BatchHandler | undefined;
   private onError: ErrorHandler | undefined;
-  /** The consumer wants packets (start/resume vs pause). */
+  /** Reading: started, not paused, and open. */
   private running = false;
+  /** The consumer wants packets (start/resume vs pause), also while the capture is failed. */
+  private wanted = false;
+  private readonly openOptions: NativeOpenOptions;
+  private reopens = 0;
   /** Every chunk is held by consumers: not reading until one is released. */
   private starved = false;
   /** The libuv poll handle is active. */
@@ -160,7 +184,7 @@ export class LiveCapture {
     this.interfaceName = options.interface;
     this.ifaceIndex = options.ifaceIndex ?? 0;
     this.dedup = options.dedup;
-    this.native = new addon.Capture({
+    this.openOptions = {
       device: options.interface,
       snaplen,
       promisc: options.promiscuous ?? true,
@@ -170,7 +194,8 @@ export class LiveCapture {
       nanosecond: true,
       filter: options.filter,
       iface: this.ifaceIndex,
-    });
+    };
+    this.native = new addon.Capture(this.openOptions);
     this.linkType = this.native.linkType;
     this.nanosecond = this.native.nanosecond;
     this.warning = this.native.warning;
@@ -197,11 +222,39 @@ export class LiveCapture {
     this.onBatch = onBatch;
     this.onError = onError;
     this.running = true;
+    this.wanted = true;
+    this.updatePolling(native);
+  }
+
+  /**
+   * Opens the interface again after a failure (the SPAN port's link flapped, the NIC was reset or
+   * its driver reloaded), with the same options and the current filter. Counters continue where
+   * they were. Throws (and stays failed) while the interface cannot be opened — e.g. it is still
+   * gone, or privileges were dropped without keeping CAP_NET_RAW. No-op while open.
+   */
+  reopen(): void {
+    if (this.native !== undefined) return;
+    const native = new (loadPcapAddon().Capture)(this.openOptions);
+    this.native = native;
+    this.failure = undefined;
+    this.reopens++;
+    this.linkType = native.linkType;
+    this.nanosecond = native.nanosecond;
+    this.warning = native.warning;
+    this.drops.rebase();
+    this.ifDrops.rebase();
+    this.received.rebase();
+    const next = this.takeChunk();
+    this.starved = next === null;
+    if (next !== null) this.useChunk(next);
+    if (this.starved) this.stalls++;
+    this.running = this.wanted && this.onBatch !== undefined;
     this.updatePolling(native);
   }
 
   /** Stops reading (backpressure): packets wait in the kernel ring, drops count there if it fills. */
   pause(): void {
+    this.wanted = false;
     if (this.native && this.running) {
       this.running = false;
       this.updatePolling(this.native);
@@ -210,6 +263,7 @@ export class LiveCapture {
 
   /** Resumes after pause(). */
   resume(): void {
+    this.wanted = true;
     if (this.native && !this.running && this.onBatch) {
       this.running = true;
       this.updatePolling(this.native);
@@ -226,6 +280,7 @@ export class LiveCapture {
   /** Replaces the BPF filter (e.g. on SIGHUP); throws code EBPF on a bad expression, keeping the old one. */
   setFilter(expression: string): void {
     this.requireOpen().setFilter(expression);
+    this.openOptions.filter = expression;
   }
 
   /** Cumulative counters; reads pcap_stats (one syscall): call per scrape or per second, not per packet. */
@@ -248,6 +303,7 @@ export class LiveCapture {
       ifDrops: this.ifDrops.total,
       received: this.received.total,
       stalls: this.stalls,
+      reopens: this.reopens,
     };
   }
 
@@ -264,6 +320,8 @@ export class LiveCapture {
     this.native = undefined;
     this.running = false;
     this.polling = false;
+    // Spares are let go; chunks still with consumers are let go when released (unref).
+    this.chunksOwned -= this.spare.length;
     this.spare.length = 0;
   }
 
@@ -318,7 +376,12 @@ export class LiveCapture {
   }
 
   private unref(c: Chunk): void {
-    if (--c.refs > 0 || c === this.cur || this.native === undefined) return;
+    if (--c.refs > 0 || c === this.cur) return;
+    if (this.native === undefined) {
+      // Closed (or failed, awaiting reopen): this chunk is let go, and no longer counts against maxChunks.
+      this.chunksOwned--;
+      return;
+    }
     this.recycle(c);
     if (this.starved) {
       // Workers caught up: continue in a fresh chunk and read what waited in the kernel ring.

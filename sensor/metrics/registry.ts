@@ -34,6 +34,8 @@ export interface CaptureSnapshot {
   ifDrops?: number;
   /** Times reading stopped because the workers held every capture chunk (backpressure). */
   stalls?: number;
+  /** Times the capture was opened again after it failed. */
+  reopens?: number;
 }
 
 export interface CaptureSource {
@@ -228,6 +230,13 @@ export class SensorMetrics {
       labelNames: ['interface'],
       registers,
       collect: perCapture((s) => s.stalls ?? 0),
+    });
+    new Counter({
+      name: 'ndr_capture_reopens_total',
+      help: 'Times the capture on the interface was opened again after it failed (link flap, NIC reset)',
+      labelNames: ['interface'],
+      registers,
+      collect: perCapture((s) => s.reopens ?? 0),
     });
     new Gauge({
       name: 'ndr_capture_up',

@@ -219,6 +219,45 @@ describe.skipIf(skipReason !== undefined)('LiveCapture on veth in network namesp
     expect(res.isOpen).toEqual([false]);
   });
 
+  it('reopens the capture when the interface comes back, and captures again with counters continued', async () => {
+    const link = lab.addLink();
+    const c = child(link.rxNs, { argv: ['--interface', link.rxIf], collect: true });
+    const ready = await c.ready();
+    lab.replay(link, WIKI, ['--topspeed']);
+    await sleep(SETTLE_MS);
+    lab.removeLink(link);
+    await c.waitFor((x) => x.error !== undefined, 5000);
+    expect(lab.httpGet(link.rxNs, ready.metricsPort, '/readyz').status).toBe(503);
+    // Gone for a while: the first attempt (after 1 s) fails, the next (2 s later) finds it back.
+    await sleep(1500);
+    lab.restoreLink(link);
+    const t0 = Date.now();
+    let readyz = 0;
+    while (Date.now() - t0 < 10_000) {
+      readyz = lab.httpGet(link.rxNs, ready.metricsPort, '/readyz').status;
+      if (readyz === 200) break;
+      await sleep(200);
+    }
+    expect(readyz, 'capture not reopened within 10 s of the interface coming back').toBe(200);
+    const fams = scrape(link.rxNs, ready.metricsPort);
+    expect(sampleFor(fams, 'ndr_capture_reopens_total', link.rxIf)).toBe(1);
+    expect(sampleFor(fams, 'ndr_capture_up', link.rxIf)).toBe(1);
+    lab.replay(link, WIKI, ['--topspeed']);
+    await sleep(SETTLE_MS);
+    const res = await c.stop();
+    expect(res.isOpen).toEqual([true]);
+    expect(res.counters[0].packets).toBe(2 * wiki.records.length);
+    expect(res.counters[0].kernelDrops).toBe(0);
+    expect(res.counters[0].reopens).toBe(1);
+    // Every packet of both replays, the second one after the reopen, byte for byte.
+    const recs = res.records as Array<{ sha1: string }>;
+    const once = wiki.records.map((r) => sha1(r.bytes));
+    expect(recs.map((r) => r.sha1)).toEqual([...once, ...once]);
+    expect(c.stderr).toMatch(/"msg":"capture reopen failed"/);
+    expect(c.stderr).toMatch(/"msg":"capture reopened"/);
+    expect((await c.exited).code).toBe(0);
+  });
+
   it('keeps capturing after dropping privileges to an unprivileged user', async () => {
     const link = lab.addLink();
     const c = child(link.rxNs, { argv: ['--interface', link.rxIf, '--user', 'nobody'] });

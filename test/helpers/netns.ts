@@ -63,6 +63,13 @@ export class NetnsLab {
     run('ip', ['-n', link.txNs, 'link', 'del', link.txIf]);
   }
 
+  /** Creates a removed link again under the same names (the cable plugged back in, the NIC back). */
+  restoreLink(link: Link): void {
+    run('ip', ['link', 'add', link.txIf, 'netns', link.txNs, 'mtu', '9000', 'type', 'veth', 'peer', 'name', link.rxIf, 'netns', link.rxNs, 'mtu', '9000']);
+    run('ip', ['-n', link.txNs, 'link', 'set', link.txIf, 'up']);
+    run('ip', ['-n', link.rxNs, 'link', 'set', link.rxIf, 'up']);
+  }
+
   /** Replays a capture into the link's tx end; resolves with tcpreplay's count of packets sent. */
   replay(link: Link, file: string, extra: string[] = []): { sent: number; output: string } {
     const out = run('ip', ['netns', 'exec', link.txNs, 'tcpreplay', '-q', '-i', link.txIf, ...extra, file]);

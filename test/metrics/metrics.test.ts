@@ -45,6 +45,7 @@ const REQUIRED: Array<[string, Family['type'], string[]]> = [
   ['ndr_packets_not_flowed_total', 'counter', ['reason']],
   ['ndr_parser_counters_total', 'counter', ['counter']],
   ['ndr_capture_stalls_total', 'counter', ['interface']],
+  ['ndr_capture_reopens_total', 'counter', ['interface']],
   // prom-client default process metrics
   ['process_cpu_seconds_total', 'counter', []],
   ['process_resident_memory_bytes', 'gauge', []],
@@ -99,6 +100,7 @@ describe('SensorMetrics over HTTP', () => {
     cap.bytes = 98765432;
     cap.kernelDrops = 17;
     cap.stalls = 2;
+    cap.reopens = 3;
     metrics.onBatch({
       decodeErrors: { 'truncated-ipv4': 2, 'bad-tcp-offset': 0 }, notFlowed: { non_ip: 7 }, parserCounters: { dns_bad_label: 2 },
       flowsCreated: 10, flowEvictions: 1, events: { dns: 4, http: 1 }, latencySeconds: 0.003,
@@ -151,6 +153,7 @@ describe('SensorMetrics over HTTP', () => {
     expect(value(f, 'ndr_packets_not_flowed_total', { reason: 'non_ip' })).toBe(7);
     expect(value(f, 'ndr_parser_counters_total', { counter: 'dns_bad_label' })).toBe(2);
     expect(value(f, 'ndr_capture_stalls_total', { interface: 'eth1' })).toBe(2);
+    expect(value(f, 'ndr_capture_reopens_total', { interface: 'eth1' })).toBe(3);
     expect(value(f, 'ndr_baseline_hosts')).toBe(1999);
     expect(value(f, 'ndr_ship_records_acked_total')).toBe(1100);
     expect(value(f, 'ndr_ship_spooled_bytes')).toBe(65536);
