@@ -40,6 +40,8 @@ export interface SensorConfig {
     defrag_max_datagrams: number;
     defrag_max_bytes: number;
     defrag_timeout: number;
+    /** live: a worker busy with one batch for this many seconds is taken as hung and restarted. */
+    worker_hang_timeout: number;
   };
   flow: {
     /**
@@ -71,7 +73,7 @@ export function defaultConfig(): SensorConfig {
     internal_networks: [...DEFAULT_INTERNAL_NETWORKS],
     zones: [],
     timeouts: { tcp: 300, udp: 60, icmp: 60, tcp_close_delay: 5, tcp_attempt_delay: 5, active: 300, ip_tunnel: 3600 },
-    limits: { max_flows: 500_000, defrag_max_datagrams: 4096, defrag_max_bytes: 32 << 20, defrag_timeout: 30 },
+    limits: { max_flows: 500_000, defrag_max_datagrams: 4096, defrag_max_bytes: 32 << 20, defrag_timeout: 30, worker_hang_timeout: 60 },
     flow: { vlan_in_key: false },
     protocols: { enabled: true, midstream: false },
     extra: {},

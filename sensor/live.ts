@@ -30,7 +30,8 @@
  * timeout, so what arrived before the signal is read), flush every flow,
  * let the analytics stage save its state, drain shipping (bounded by --drain-timeout) and exit 0.
  * A second SIGTERM/SIGINT exits at once with 1. With NDR_TEST_HOOKS=1, SIGUSR2 kills the worker of
- * shard 0 (a crash drill: it is restarted and the loss counted).
+ * shard 0 (a crash drill: it is restarted and the loss counted) and SIGUSR1 makes it hang (the
+ * watchdog drill: after limits.worker_hang_timeout it is terminated, then restarted the same way).
  *
  * Exit codes: 0 stopped by signal, 1 runtime failure, 2 usage or configuration error.
  */
@@ -222,6 +223,8 @@ class LiveSensor {
   private stage: LiveAnalyticsStage | null = null;
   private timer: NodeJS.Timeout | null = null;
   private lastBatchAt = Date.now();
+  /** Shards whose hung worker is being terminated (the watchdog acts once per hang). */
+  private readonly terminating = new Set<number>();
   private pendingSubmits = 0;
   private outputPaused = false;
   private stopping = false;
@@ -269,6 +272,10 @@ class LiveSensor {
       this.on('SIGUSR2', () => {
         log.warn('test hook: killing the worker of shard 0');
         void this.pipeline.shards.killWorker(0);
+      });
+      this.on('SIGUSR1', () => {
+        log.warn('test hook: making the worker of shard 0 hang');
+        this.pipeline.shards.hangWorkerForTest(0);
       });
     }
     const code = await this.start();
@@ -437,6 +444,7 @@ class LiveSensor {
     const held = this.outputPaused || this.runtime!.captures.some((c) => c.isStalled) || p.batchesInFlight > 0;
     if (!this.stopping && !held && now - this.lastBatchAt >= IDLE_MS) p.tick(now / 1000 - IDLE_LAG_S);
     this.trackShipper(now);
+    this.watchWorkers(now);
     if (this.stage !== null) this.metrics.setBaselineHosts(this.stage.stats().hosts ?? 0);
   }
 
@@ -446,6 +454,24 @@ class LiveSensor {
     const waited = sh.oldestPendingMs();
     if (waited > WORKER_STALL_MS) return `a worker has not finished a batch for ${Math.round(waited / 1000)} s`;
     return true;
+  }
+
+  /**
+   * A worker busy with one batch for limits.worker_hang_timeout is hung (a parser loop the fuzzers
+   * missed, a pathological input): terminate it, and the crash path restarts the shard and counts
+   * what it held as lost. Without this the shard's batches would queue until the chunks ran out and
+   * the capture stalled for good; /readyz has said so since WORKER_STALL_MS.
+   */
+  private watchWorkers(now: number): void {
+    const sh = this.pipeline.shards;
+    const limitMs = this.startConfig.limits.worker_hang_timeout * 1000;
+    for (let s = 0; s < sh.shards; s++) {
+      const waited = sh.pendingMs(s, now);
+      if (waited < limitMs || this.terminating.has(s)) continue;
+      this.terminating.add(s);
+      this.log.error('worker hung; terminating it (it is restarted)', { shard: s, waited_s: Math.round(waited / 1000) });
+      void sh.killWorker(s).finally(() => this.terminating.delete(s));
+    }
   }
 
   private trackShipper(now: number): void {

@@ -169,6 +169,23 @@ export class ShardPool {
     return now - t;
   }
 
+  /** Milliseconds the oldest pending task of `shard` has waited (0 when none). */
+  pendingMs(shard: number, now = Date.now()): number {
+    const p = this.slots[shard]?.pending[0];
+    return p === undefined ? 0 : now - p.sentAt;
+  }
+
+  /**
+   * Makes a shard's worker hang (busy loop) on a pending task: the watchdog drill of `live`'s
+   * NDR_TEST_HOOKS=1 (SIGUSR1). The worker honours it only with that variable set.
+   */
+  hangWorkerForTest(shard: number): void {
+    const slot = this.slots[shard];
+    this.queued[shard]++;
+    slot.pending.push({ resolve: () => undefined, reject: () => undefined, packets: 0, sentAt: Date.now() });
+    slot.port.postMessage({ testHang: true });
+  }
+
   /** Configuration for workers started from now on (restarts); running workers keep theirs. */
   setConfig(cfg: ShardConfig): void {
     this.cfg = cfg;

@@ -24,6 +24,8 @@ export default function run(msg: AttachTask): string {
   engine ??= new ShardEngine(msg.cfg);
   const port = msg.attach;
   port.on('message', (task: ShardTask) => {
+    // The hung-worker drill (ShardPool.hangWorkerForTest): spin until terminated.
+    if ((task as { testHang?: boolean }).testHang === true && process.env.NDR_TEST_HOOKS === '1') for (;;);
     let reply: unknown;
     let transfer: ArrayBuffer[] = [];
     try {

@@ -149,6 +149,36 @@ describe.skipIf(skipReason !== undefined)('live operations: SIGHUP, SIGTERM, wor
     const stopped = s.logs.find((l) => l.msg === 'stopped')!;
     expect(stopped).toMatchObject({ worker_restarts: 1, lost_flows: lostFlows });
   }, 90_000);
+
+  it('terminates and restarts a hung worker after limits.worker_hang_timeout, and keeps working', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ndr-live-hang-'));
+    const flowsOut = path.join(dir, 'flows.json');
+    const cfg = path.join(dir, 'sensor.yaml');
+    writeFileSync(cfg, 'limits:\n  worker_hang_timeout: 3\n');
+    const link = fx.lab.addLink();
+    const s = new LiveSensor(link.rxNs, ['--interface', link.rxIf, '--config', cfg, '--flows-out', flowsOut], { NDR_TEST_HOOKS: '1' });
+    sensors.push(s);
+    const port = await s.running();
+    s.signal('SIGUSR1');
+    const hookAt = Date.now();
+    // The watchdog looks once a second: it acts between 3 and ~4 s after the hang.
+    const hung = await s.waitLog((l) => l.msg === 'worker hung; terminating it (it is restarted)', 15_000);
+    expect(hung.shard).toBe(0);
+    expect(Date.now() - hookAt).toBeGreaterThanOrEqual(3000);
+    const died = await s.waitLog((l) => l.msg === 'worker died and was restarted; its flows and pending batches are lost');
+    expect(died.shard).toBe(0);
+    const after = await until(async () => {
+      const r = await httpGetIn(link.rxNs, port, '/readyz');
+      return r.status === 200 ? (await scrapeIn(link.rxNs, port)).families : undefined;
+    }, 10_000, 'ready again');
+    expect(metric(after, 'ndr_worker_restarts_total')).toBe(1);
+    // The new worker builds every flow of later traffic.
+    const sent = await tcpreplayAsync(link.txNs, link.txIf, WIKI, ['--topspeed']);
+    await until(async () => ((await captured(link.rxNs, port, link.rxIf)) === sent ? true : undefined), 10_000, 'wiki captured');
+    const exit = await s.stop();
+    expect(exit.code, s.stderr).toBe(0);
+    expect(keys(readJsonLines(flowsOut))).toEqual(keys(wikiRef));
+  }, 90_000);
 });
 
 if (skipReason !== undefined) {
