@@ -5,7 +5,8 @@
  * and by `promtool check metrics`, and every family the issue lists is checked against values
  * known independently: packets from tcpreplay, bytes from the files (test/helpers/pcapfile),
  * non-IP frames from tshark, flows and events from the sensor's own output files, the one-way TCP
- * share from the TCP records written. /readyz must fail when an interface disappears.
+ * share from the TCP records written. /readyz must fail when an interface disappears, and pass
+ * again once it is back and the capture has reopened by itself (whose new traffic is flowed).
  *
  * Captures: zeek_wikipedia.pcap (HTTP, DNS, ARP/STP; zone "campus" = 141.142.0.0/16) on one
  * interface, sv_bug-2491-02_simple_http_download.onesided.nosyn.pcap (one TCP connection of which
@@ -134,7 +135,7 @@ describe.skipIf(skipReason !== undefined)('live /metrics, /readyz and the kernel
     expect(f.get('ndr_decode_errors_total')!.samples.reduce((x, y) => x + y.value, 0)).toBe(0);
     expect(metric(f, 'ndr_packets_not_flowed_total', { reason: 'non_ip' })).toBe(tsharkCount(WIKI, 'not ip and not ipv6'));
     // flows (compared with the file after the final flush, below) and events: what the workers reported = what was written
-    const flowsTotal = metric(f, 'ndr_flows_total')!;
+    let flowsTotal = metric(f, 'ndr_flows_total')!;
     expect(metric(f, 'ndr_flow_evictions_total')).toBe(0);
     expect(metric(f, 'ndr_flows_active')).toBeLessThanOrEqual(flowsTotal);
     expect(byPath.get('dns')).toBeGreaterThan(0);
@@ -189,6 +190,25 @@ describe.skipIf(skipReason !== undefined)('live /metrics, /readyz and the kernel
     expect(checks[`capture:${a.rxIf}`].ok).toBe(true);
     expect(metric((await scrapeIn(fx.lab.rxNs, port)).families, 'ndr_capture_up', { interface: b.rxIf })).toBe(0);
     await s.waitLog((l) => l.msg === 'capture failed' && l.interface === b.rxIf);
+
+    // The cable back in: the capture is reopened by itself and the new traffic is flowed.
+    fx.lab.restoreLink(b);
+    const back = await until(async () => {
+      const r = await httpGetIn(fx.lab.rxNs, port, '/readyz');
+      return r.status === 200 ? (await scrapeIn(fx.lab.rxNs, port)).families : undefined;
+    }, 15_000, '/readyz 200 again after the interface came back');
+    expect(metric(back, 'ndr_capture_reopens_total', { interface: b.rxIf })).toBe(1);
+    expect(metric(back, 'ndr_capture_up', { interface: b.rxIf })).toBe(1);
+    expect(metric(back, 'ndr_capture_reopens_total', { interface: a.rxIf })).toBe(0);
+    await s.waitLog((l) => l.msg === 'capture reopened' && l.interface === b.rxIf);
+    const sentB2 = await tcpreplayAsync(b.txNs, b.txIf, ONESIDED, ['--topspeed']);
+    const f3 = await until(async () => {
+      const g = (await scrapeIn(fx.lab.rxNs, port)).families;
+      return metric(g, 'ndr_capture_packets_total', { interface: b.rxIf }) === sentB + sentB2 &&
+        metric(g, 'ndr_worker_queue_batches') === 0 ? g : undefined;
+    }, 10_000, 'the second replay on the reopened interface captured and processed');
+    expect(metric(f3, 'ndr_flows_total')!).toBeGreaterThan(flowsTotal);
+    flowsTotal = metric(f3, 'ndr_flows_total')!;
 
     const exit = await s.stop();
     expect(exit.code, s.stderr).toBe(0);
