@@ -538,11 +538,16 @@ class LiveSensor {
     });
   }
 
-  /** Applies a BPF filter to every capture; if one refuses it, those already changed go back. */
+  /**
+   * Applies a BPF filter to every capture; if one refuses it, those already changed go back. A
+   * failed capture (waiting to be reopened) keeps it for its reopen; the filter is checked on the
+   * open ones first, and refused when none is open to check it.
+   */
   private setFilter(captures: LiveCapture[], filter: string, previous: string): void {
+    const open = captures.filter((c) => c.isOpen);
+    if (open.length === 0) throw new Error('every capture is down, so the new BPF filter cannot be checked; the running filter stays');
     const done: LiveCapture[] = [];
-    for (const c of captures) {
-      if (!c.isOpen) continue;
+    for (const c of open) {
       try {
         c.setFilter(filter);
         done.push(c);
@@ -551,6 +556,7 @@ class LiveSensor {
         throw e;
       }
     }
+    for (const c of captures) if (!c.isOpen) c.setFilter(filter);
   }
 
   private async reopenOutputs(): Promise<void> {

@@ -277,9 +277,14 @@ export class LiveCapture {
     return this.starved;
   }
 
-  /** Replaces the BPF filter (e.g. on SIGHUP); throws code EBPF on a bad expression, keeping the old one. */
+  /**
+   * Replaces the BPF filter (e.g. on SIGHUP); throws code EBPF on a bad expression, keeping the old
+   * one. On a failed capture the expression is kept for `reopen` (which compiles it then): it cannot
+   * be checked without an open handle, so callers check it on an open capture first.
+   */
   setFilter(expression: string): void {
-    this.requireOpen().setFilter(expression);
+    if (this.native !== undefined) this.native.setFilter(expression);
+    else if (this.failure === undefined) throw new Error(`capture on ${this.interfaceName} is closed`);
     this.openOptions.filter = expression;
   }
 

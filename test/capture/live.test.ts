@@ -258,6 +258,27 @@ describe.skipIf(skipReason !== undefined)('LiveCapture on veth in network namesp
     expect((await c.exited).code).toBe(0);
   });
 
+  it('a filter set while the interface is gone applies once the capture has reopened', async () => {
+    const frames = tsharkFrames(WIKI, 'udp.port == 53');
+    expect(frames.length).toBeGreaterThan(10);
+    const link = lab.addLink();
+    const c = child(link.rxNs, { argv: ['--interface', link.rxIf], collect: true });
+    const ready = await c.ready();
+    lab.removeLink(link);
+    await c.waitFor((x) => x.error !== undefined, 5000);
+    c.send('FILTER udp port 53');
+    expect((await c.waitFor((x) => x.filter !== undefined, 5000)).filter).toBe('ok');
+    lab.restoreLink(link);
+    const t0 = Date.now();
+    while (Date.now() - t0 < 10_000 && lab.httpGet(link.rxNs, ready.metricsPort, '/readyz').status !== 200) await sleep(200);
+    lab.replay(link, WIKI, ['--topspeed']);
+    await sleep(SETTLE_MS);
+    const res = await c.stop();
+    expect(res.counters[0].reopens).toBe(1);
+    const recs = res.records as Array<{ sha1: string }>;
+    expect(recs.map((r) => r.sha1)).toEqual(frames.map((n) => sha1(wiki.records[n - 1].bytes)));
+  });
+
   it('keeps capturing after dropping privileges to an unprivileged user', async () => {
     const link = lab.addLink();
     const c = child(link.rxNs, { argv: ['--interface', link.rxIf, '--user', 'nobody'] });

@@ -5,7 +5,8 @@
 //   child → parent: {"ready":true,...} once captures are open, the metrics endpoint listens and
 //                   privileges are dropped; {"openError":...} if that fails; {"error":...} when a
 //                   capture fails later; {"result":...} after STOP.
-//   parent → child: "PAUSE", "RESUME", "STOP".
+//   parent → child: "PAUSE", "RESUME", "STOP", "FILTER <expression>" (setFilter on every capture;
+//                   answers {"filter":"ok"} or {"filter":"error","message":…}).
 // After STOP it stops the runtime and must then exit on its own (no process.exit): that is what
 // the close() test measures. Logs (JSON lines) go to stderr.
 import readline from 'node:readline';
@@ -72,6 +73,14 @@ if (rt) {
   rl.on('line', async (line) => {
     if (line === 'PAUSE') rt.pause();
     if (line === 'RESUME') rt.resume();
+    if (line.startsWith('FILTER ')) {
+      try {
+        for (const c of rt.captures) c.setFilter(line.slice(7));
+        send({ filter: 'ok' });
+      } catch (err) {
+        send({ filter: 'error', message: err.message });
+      }
+    }
     if (line === 'STOP') {
       // Packets still in a partly filled kernel block are delivered by the block timeout;
       // the parent waits for that before it sends STOP.
