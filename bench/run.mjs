@@ -104,5 +104,16 @@ for (const size of values.sizes.split(',')) {
     });
   }
 }
+// The fixed cost of a replay (Node's start, module loading, the worker's boot): the first 100
+// packets of the first capture, flows only. It bounds the ratio on small files.
+const first = capture(values.sizes.split(',')[0]);
+const tiny = join(values.dir, 'bench-first100.pcap');
+spawnSync('tcpdump', ['-r', first, '-c', '100', '-w', tiny], { stdio: 'ignore' });
+const fixed = [];
+for (let i = 0; i < Math.max(3, runs); i++) {
+  fixed.push(timed(process.execPath, [join(repo, 'bin', 'ndr-sensor'), 'replay', tiny, '--flows-out', '/dev/null', ...MODES.flows]).s);
+}
+
 console.log(`ndr-sensor replay vs tcpdump, median of ${runs} runs each, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 console.table(rows);
+console.log(`fixed cost of a replay (100-packet file, flows only): ${median(fixed).toFixed(2)} s, median of ${fixed.length}`);
