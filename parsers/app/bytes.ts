@@ -55,17 +55,19 @@ export function startsWith(b: Uint8Array, off: number, len: number, s: string): 
   return true;
 }
 
-const HEX = '0123456789abcdef';
+/** "00" … "ff": a byte's hex in one lookup (character-wise concatenation allocated per digit). */
+const HEX2: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /** 4-digit lower-case hex of a 16-bit value (JA4 style). */
 export function hex4(v: number): string {
-  return HEX[(v >> 12) & 15] + HEX[(v >> 8) & 15] + HEX[(v >> 4) & 15] + HEX[v & 15];
+  return HEX2[(v >> 8) & 255] + HEX2[v & 255];
 }
 
+/** Lower-case hex of b[start, end) (clamped to the array), encoded natively in one string. */
 export function hexOf(b: Uint8Array, start: number, end: number): string {
-  let s = '';
-  for (let i = start; i < end; i++) s += HEX[b[i] >> 4] + HEX[b[i] & 15];
-  return s;
+  if (end > b.length) end = b.length;
+  if (end <= start) return '';
+  return Buffer.from(b.buffer, b.byteOffset + start, end - start).toString('hex');
 }
 
 /**

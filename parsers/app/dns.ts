@@ -12,7 +12,7 @@
  * opcodes get NetBIOS names, as Zeek does.
  */
 import type { AppEvent, AppParser, AppSession, Dir, PortPair, SessionContext } from './types.js';
-import { u16, u32 } from './bytes.js';
+import { latin1, u16, u32 } from './bytes.js';
 
 const QTYPES: Record<number, string> = {
   1: 'A', 2: 'NS', 3: 'MD', 4: 'MF', 5: 'CNAME', 6: 'SOA', 7: 'MB', 8: 'MG', 9: 'MR', 10: 'NULL',
@@ -51,6 +51,19 @@ const className = (c: number): string => CLASSES[c] ?? `qclass-${c}`;
 
 /** Zeek's log writers print non-printable bytes as \xNN. */
 function escapeBytes(b: Uint8Array, start: number, end: number, lower: boolean): string {
+  // Common case, a plain printable label: one string, not one per character.
+  let upper = false;
+  let plain = true;
+  for (let i = start; i < end; i++) {
+    const c = b[i];
+    if (c < 0x20 || c > 0x7e || c === 0x5c) { plain = false; break; }
+    if (c >= 0x41 && c <= 0x5a) upper = true;
+  }
+  if (plain) {
+    const s = latin1(b, start, end, end - start);
+    // ASCII only here, so toLowerCase maps exactly A-Z as the loop below does.
+    return lower && upper ? s.toLowerCase() : s;
+  }
   let s = '';
   for (let i = start; i < end; i++) {
     let c = b[i];
