@@ -103,7 +103,7 @@ describe('records straddling chunk boundaries', () => {
 });
 
 describe('bounded memory', () => {
-  it('a 50 MB capture streams through a pool of four 1 MiB chunks', async () => {
+  it('a 200 MB capture streams through a pool of four 1 MiB chunks', async () => {
     const f = `${tmp.dir}/big.pcap`;
     const fd = openSync(f, 'w');
     writeSync(fd, pcapHeader());
@@ -112,7 +112,7 @@ describe('bounded memory', () => {
     const buf = new Uint8Array(rec * perBuf);
     const dv = new DataView(buf.buffer);
     let n = 0;
-    const target = 50_000_000;
+    const target = 200_000_000;
     for (let written = 24; written < target; written += buf.length) {
       for (let k = 0; k < perBuf; k++, n++) {
         const o = k * rec;
@@ -151,9 +151,12 @@ describe('bounded memory', () => {
     expect(r.maxChunksInUse).toBeLessThanOrEqual(4);
     expect(r.pool.inUse).toBe(0); // every chunk returned
     expect(r.damage.total).toBe(0);
-    // The pool is 4 MiB; the file is 50 MB. Allow slack for the GC, never the file's size.
+    // The pool is 4 MiB; the file is 200 MB. ArrayBuffers are the precise measure. RSS also
+    // moves with the JS heap, which grew by up to 54 MB under CI load with a 50 MB file (the
+    // first version of this test): the file is large enough that "bounded" and "the whole file"
+    // stay far apart.
     expect(peakAb).toBeLessThan(16 << 20);
-    expect(peakRss).toBeLessThan(40 << 20);
+    expect(peakRss).toBeLessThan(96 << 20);
   }, 30_000);
 });
 
