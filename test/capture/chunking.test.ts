@@ -1,7 +1,7 @@
 /**
  * Chunk boundaries and bounded memory in the reader: records straddle the boundaries of small
  * (1 MiB) chunks thousands of times and must come out identical to what was written and to a
- * read with one huge chunk; more tiny records than one batch index holds; a 50 MB file streamed
+ * read with one huge chunk; more tiny records than one batch index holds; a 200 MB file streamed
  * through a 4-chunk pool without the pool (or the process) growing.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
