@@ -80,17 +80,29 @@ function ja4Alpn(raw: Uint8Array | null): string {
 
 const two = (n: number): string => (n > 99 ? '99' : n < 10 ? '0' + n : String(n));
 
+/** Fixed-width lower-case hex of 16-bit values, comma-joined (JA4's list form). */
+function hexList(vals: readonly number[]): string {
+  let out = '';
+  for (let i = 0; i < vals.length; i++) out += i === 0 ? hex4(vals[i]) : ',' + hex4(vals[i]);
+  return out;
+}
+
+// Four-digit lower-case hex sorts as the numbers do: sorting the numbers (no string compares)
+// gives JA4's sorted hex lists.
+const numeric = (a: number, b: number): number => a - b;
+
 /** JA4 parts; `proto` is 't' (TLS over TCP), 'q' (QUIC) or 'd' (DTLS). */
 export function ja4Parts(ch: ClientHelloInfo, proto: 't' | 'q' | 'd' = 't'): { a: string; bRaw: string; cRaw: string } {
-  const sv = noGrease(ch.supportedVersions);
-  const ver = sv.length > 0 ? Math.max(...sv) : ch.version;
+  let ver = -1;
+  for (const v of ch.supportedVersions) if (!isGrease(v) && v > ver) ver = v;
+  if (ver < 0) ver = ch.version;
   const ciphers = noGrease(ch.ciphers);
   const exts = noGrease(ch.extensions);
   const a = proto + (JA4_VERSIONS[ver] ?? '00') + (ch.serverName !== null ? 'd' : 'i') + two(ciphers.length) +
     two(exts.length) + ja4Alpn(ch.alpnFirstRaw);
-  const bRaw = ciphers.map(hex4).sort().join(',');
-  const extSorted = exts.filter((e) => e !== 0x0000 && e !== 0x0010).map(hex4).sort().join(',');
-  const sig = noGrease(ch.sigAlgs).map(hex4).join(',');
+  const bRaw = hexList(ciphers.sort(numeric));
+  const extSorted = hexList(exts.filter((e) => e !== 0x0000 && e !== 0x0010).sort(numeric));
+  const sig = hexList(noGrease(ch.sigAlgs));
   const cRaw = extSorted === '' ? '' : sig === '' ? extSorted : `${extSorted}_${sig}`;
   return { a, bRaw, cRaw };
 }
