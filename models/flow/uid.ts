@@ -6,6 +6,8 @@
 import { randomBytes } from 'node:crypto';
 
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const ALPHABET_CODES = Uint8Array.from(ALPHABET, (ch) => ch.charCodeAt(0));
+const CODES = new Uint8Array(17);
 
 export class UidGenerator {
   private s0: number;
@@ -44,9 +46,11 @@ export class UidGenerator {
 
   /** "C" + 17 base62 characters (about 101 bits). */
   uid(prefix = 'C'): string {
-    let out = prefix;
-    for (let i = 0; i < 17; i++) out += ALPHABET[this.next() % 62];
-    return out;
+    // One string from 17 character codes (appending a character at a time allocated 17 strings).
+    const c = CODES;
+    for (let i = 0; i < 17; i++) c[i] = ALPHABET_CODES[this.next() % 62];
+    return prefix + String.fromCharCode(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12],
+      c[13], c[14], c[15], c[16]);
   }
 }
 
