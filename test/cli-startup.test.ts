@@ -32,6 +32,16 @@ describe('replay start-up and exit', () => {
     expect(r.stderr).toMatch(/internal_networks/);
   });
 
+  it('rejects a hostile limits.worker_hang_timeout with exit 2 naming the key', () => {
+    for (const v of ['0', '"abc"', '-5', '1e99']) {
+      const cfg = join(dir, 'hang.json');
+      writeFileSync(cfg, `{"limits": {"worker_hang_timeout": ${v}}}`);
+      const r = runSensor(['replay', SAMPLE, '--config', cfg], { timeoutMs: 20_000 });
+      expect(r.status, v).toBe(2);
+      expect(r.stderr).toMatch(/limits\.worker_hang_timeout: must be a number between 1 and/);
+    }
+  });
+
   it('exits 1 with one reason on an unreadable capture (no doubled error code)', () => {
     const r = runSensor(['replay', join(dir, 'missing.pcap')], { timeoutMs: 20_000 });
     expect(r.signal).toBeNull();

@@ -20,7 +20,6 @@ export const HIST_CORRUPT_PKT = 0x80;
 /** Sequence jumps beyond this in SYN/RST packets are not trusted (Zeek's TOO_LARGE_SEQ_DELTA). */
 export const TOO_LARGE_SEQ_DELTA = 1048576;
 
-/** Signed 32-bit distance a - b in sequence space. */
-export function seqDelta(a: number, b: number): number {
-  return (a - b) | 0;
-}
+// The signed 32-bit distance a - b in sequence space (Zeek's seq_delta) is written `(a - b) | 0`
+// where it is needed: a helper's uint32 arguments would be boxed on the heap at every call V8
+// does not inline (tcp-session.ts).

@@ -107,7 +107,7 @@ export class TcpSession {
   private relSeq(e: number, cur: number, last: number, wraps: number): number {
     cur >>>= 0; // passed as int32 (see packet())
     last >>>= 0;
-    let delta = (cur - last) | 0; // seqDelta, written out: no call to box the uint32 arguments
+    let delta = (cur - last) | 0; // seq_delta (tcp-constants.ts)
     if (delta < 0) {
       if (wraps > 0 && cur > last) wraps--;
     } else if (delta > 0) {
@@ -161,7 +161,7 @@ export class TcpSession {
     // not wrapped, so it reports an underflow for every segment once an endpoint has sent 2 GiB,
     // which would stop all parsing there (a 4 GB SMB read, a long backup). Counted from the last
     // sequence number instead, the offset stays right at any size.
-    // full() and seqDelta() written out: their uint32 arguments would be boxed if not inlined.
+    // full() and seq_delta written out: their uint32 arguments would be boxed if not inlined.
     const streamOff = s.seqWraps[e] * TWO32 + s.lastSeq[e] - s.startSeq[e] + ((seq - s.lastSeq[e]) | 0);
     this.underflow = false;
     const relSeq = this.relSeq(e, seq | 0, s.lastSeq[e] | 0, s.seqWraps[e]);

@@ -4,9 +4,9 @@
  *
  * Why: structured clone of a conn record costs ~1.2 µs to write in the worker but ~6 µs to read
  * on the main thread (22 properties, each a map transition), and the main thread then spent another
- * ~2 µs turning it into JSON for `--flows-out`. The main thread is the bottleneck of the flow path,
- * so the worker now pays the stringify (~2 µs) and the main thread gets bytes it can write as they
- * are; consumers that need objects (analytics, shipping, live self-audit) parse them, which is
+ * ~2 µs turning it into JSON for `--flows-out`. The main thread was then the bottleneck of the flow
+ * path, so the worker pays the stringify (~2 µs) and the main thread gets bytes it can write as they
+ * are (since then the worker is the busier thread: see the README's speed section); consumers that need objects (analytics, shipping, live self-audit) parse them, which is
  * still ~2.5x cheaper than the clone read (measured with 20,758 records of the 1M benchmark).
  */
 

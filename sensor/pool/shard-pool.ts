@@ -164,9 +164,9 @@ export class ShardPool {
 
   /** Milliseconds the oldest pending task of any shard has waited (0 when none): a hung worker shows here. */
   oldestPendingMs(now = Date.now()): number {
-    let t = now;
-    for (const s of this.slots) if (s.pending.length > 0 && s.pending[0].sentAt < t) t = s.pending[0].sentAt;
-    return now - t;
+    let ms = 0;
+    for (let i = 0; i < this.slots.length; i++) ms = Math.max(ms, this.pendingMs(i, now));
+    return ms;
   }
 
   /** Milliseconds the oldest pending task of `shard` has waited (0 when none). */
