@@ -319,7 +319,7 @@ export interface GreOpts {
 export function gre(o: GreOpts, payload: Uint8Array): Uint8Array {
   const flags = (o.checksum ? 0x8000 : 0) | (o.routing ? 0x4000 : 0) | (o.key !== undefined ? 0x2000 : 0) |
     (o.seq !== undefined ? 0x1000 : 0) | (o.version ?? 0);
-  const parts = [be16(flags), be16(o.proto)];
+  const parts: Uint8Array[] = [be16(flags), be16(o.proto)];
   if (o.checksum) parts.push(bytes(0, 0, 0, 0));
   if (o.key !== undefined) parts.push(be32(o.key));
   if (o.seq !== undefined) parts.push(be32(o.seq));

@@ -24,7 +24,7 @@ function expectExactlyOnce(outDir: string, sensor: string, stream: string, field
   const counts = countBy(recs, field);
   const missing: string[] = [];
   for (let i = 0; i < n; i++) {
-    const id = (stream === 'alerts' ? alertRecord : flowRecord)(i, prefix)[field as 'uid'];
+    const id = ((stream === 'alerts' ? alertRecord : flowRecord)(i, prefix) as unknown as Record<string, unknown>)[field];
     if (counts.get(String(id)) !== 1) missing.push(`${id}:${counts.get(String(id)) ?? 0}`);
   }
   expect(missing.slice(0, 10)).toEqual([]);

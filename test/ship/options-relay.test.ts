@@ -73,7 +73,7 @@ describe('createOutputs', () => {
     const got = { ipfix: 0, syslog: 0 };
     rx.on('message', (m) => (m.readUInt16BE(0) === 10 ? got.ipfix++ : got.syslog++));
     await new Promise<void>((r) => rx.bind(0, '127.0.0.1', () => r()));
-    cleanups.push(() => rx.close());
+    cleanups.push(() => { rx.close(); });
     const p = rx.address().port;
     const logs: string[] = [];
     const o = parseShipOptions(takeOutputArgs(['--ship', `udp://127.0.0.1:${c.port}`, '--key-file', kf, '--spool', `${dir}/spool`, '--sensor-id', 'fan', '--ipfix', `127.0.0.1:${p}`, '--syslog', `127.0.0.1:${p}`, '--drain-timeout', '10']).values);
