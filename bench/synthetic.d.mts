@@ -1,31 +1,11 @@
 // Types of synthetic.mjs for the tests that import it (the tests are type-checked: tsconfig.test.json).
-export interface SyntheticFlow {
-  ts: number;
-  uid: string;
-  'id.orig_h': string;
-  'id.orig_p': number;
-  'id.resp_h': string;
-  'id.resp_p': number;
-  proto: 'tcp' | 'udp';
-  service: string;
-  duration: number;
-  orig_bytes: number;
-  resp_bytes: number;
-  conn_state: string;
-  local_orig: boolean;
-  local_resp: boolean;
-  missed_bytes: number;
-  history: string;
-  orig_pkts: number;
-  orig_ip_bytes: number;
-  resp_pkts: number;
-  resp_ip_bytes: number;
-  tunnel_parents: string[];
-  community_id: string;
+import type { ConnRecord } from '../models/flow/conn-record.js';
+
+/** A conn record as the sensor writes it, except that vlan/inner_vlan are null when absent and ip_proto is missing. */
+export type SyntheticFlow = Omit<ConnRecord, 'vlan' | 'inner_vlan' | 'ip_proto' | 'interim'> & {
   vlan: number | null;
   inner_vlan: null;
-  direction: string;
-}
+};
 
 export interface SyntheticAlert {
   ts: number;
